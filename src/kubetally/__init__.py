@@ -1,0 +1,3 @@
+"""kubetally: Kubernetes cost allocation that adds up to the cent."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""kubetally.sources.simulator."""
