@@ -287,6 +287,26 @@ class ClusterHistory:
     def tables(self) -> dict[str, pl.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in SCHEMAS}
 
+    def slice(self, start: datetime, end: datetime) -> ClusterHistory:
+        """The part of this history inside ``[start, end)`` (whole hours): intervals clipped, hourly rows kept.
+
+        Every cost rule is per hour bucket, so costing the slices of a history gives the same rows as costing the
+        whole: ingest relies on this to write in chunks.
+        """
+        start, end = max(start, self.start), min(end, self.end)
+        lo, hi = pl.lit(start, dtype=TIME), pl.lit(end, dtype=TIME)
+        frames: dict[str, pl.DataFrame] = {}
+        for name, frame in self.tables().items():
+            if "start" in frame.columns:
+                frame = frame.with_columns(
+                    pl.max_horizontal(pl.col("start"), lo).alias("start"),
+                    pl.min_horizontal(pl.col("end"), hi).alias("end"),
+                ).filter(pl.col("start") < pl.col("end"))
+            elif "hour" in frame.columns:
+                frame = frame.filter((pl.col("hour") >= lo) & (pl.col("hour") < hi))
+            frames[name] = frame
+        return ClusterHistory.build(start, end, **frames)
+
     def validate(self) -> None:
         """Check schemas and the invariants the engine relies on; raise InvalidHistory naming the problem."""
         if self.start.tzinfo is None or self.end.tzinfo is None:

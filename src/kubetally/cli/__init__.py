@@ -1,1 +1,1 @@
-"""kubetally.cli."""
+"""The ``kubetally`` command line."""

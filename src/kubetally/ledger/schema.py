@@ -1,0 +1,186 @@
+"""The ledger's tables: the single source of truth for their columns, types, keys and sort order.
+
+Fact tables (``allocations``, ``allocation_pvs``, ``allocation_lbs``, ``assets``) and the ``pods`` dimension take
+their columns from :mod:`kubetally.costs`, so the engine's output and the ledger cannot drift apart. The DDL is
+generated from these schemas. Maps (labels, annotations) become ``MAP(VARCHAR, VARCHAR)``.
+
+Fast hour-range scans come from DuckDB's per-row-group min/max zone maps: every write inserts its rows sorted by
+``(hour, cluster)``, so a window query reads only the row groups whose hour range overlaps it. ART indexes would
+slow writes and do not help range scans, so there are none on the fact tables.
+
+``hour_coverage`` records, per cluster and hour bucket, which write last replaced it (``generation``), so that
+coverage is known even for hours without rows and caches can be invalidated per hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from kubetally.costs import COST_SCHEMAS
+from kubetally.errors import LedgerError
+from kubetally.history import STRING_MAP, TIME
+
+CLOUD_COSTS = pl.Schema(
+    {
+        "BillingAccountId": pl.String,
+        "BillingAccountName": pl.String,
+        "SubAccountId": pl.String,
+        "SubAccountName": pl.String,
+        "BillingPeriodStart": TIME,
+        "BillingPeriodEnd": TIME,
+        "ChargePeriodStart": TIME,
+        "ChargePeriodEnd": TIME,
+        "ChargeCategory": pl.String,
+        "ChargeDescription": pl.String,
+        "ProviderName": pl.String,
+        "PublisherName": pl.String,
+        "InvoiceIssuerName": pl.String,
+        "RegionId": pl.String,
+        "AvailabilityZone": pl.String,
+        "ResourceId": pl.String,
+        "ResourceName": pl.String,
+        "ResourceType": pl.String,
+        "ServiceCategory": pl.String,
+        "ServiceName": pl.String,
+        "SkuId": pl.String,
+        "SkuPriceId": pl.String,
+        "PricingUnit": pl.String,
+        "PricingQuantity": pl.Float64,
+        "ConsumedUnit": pl.String,
+        "ConsumedQuantity": pl.Float64,
+        "ListUnitPrice": pl.Float64,
+        "ListCost": pl.Float64,
+        "ContractedCost": pl.Float64,
+        "EffectiveCost": pl.Float64,
+        "BilledCost": pl.Float64,
+        "BillingCurrency": pl.String,
+        "Tags": STRING_MAP,
+        "source": pl.String,
+    }
+)
+"""FOCUS 1.2 cost rows (a column subset); ``source`` names the endpoint or file the rows came from."""
+
+INGEST_RUNS = pl.Schema(
+    {
+        "run_id": pl.String,
+        "generation": pl.Int64,
+        "cluster": pl.String,
+        "start": TIME,
+        "end": TIME,
+        "source": pl.String,
+        "started_at": TIME,
+        "finished_at": TIME,
+        "status": pl.String,
+        "hours_written": pl.Int64,
+        "rows": pl.Int64,
+        "warnings": pl.String,
+    }
+)
+"""One row per cluster and write; ``warnings`` is a JSON array of strings; ``generation`` increases per write."""
+
+HOUR_COVERAGE = pl.Schema(
+    {"cluster": pl.String, "hour": TIME, "generation": pl.Int64, "run_id": pl.String},
+)
+"""One row per cluster and hour bucket that a write covered (with or without rows)."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A ledger table: its columns, the key a write replaces by, and the order rows are inserted in."""
+
+    name: str
+    schema: pl.Schema
+    key: tuple[str, ...]
+    """Columns identifying the rows a write replaces: ``(cluster, hour)`` for facts, ``(cluster, pod_uid)`` for pods."""
+    sort: tuple[str, ...]
+    """Insertion order, so that zone maps prune hour-range scans."""
+    fact: bool
+    """A fact table has an ``hour`` column and is replaced hour by hour."""
+
+
+_FACT_SORT = ("hour", "cluster")
+
+TABLES: dict[str, TableSpec] = {
+    "allocations": TableSpec("allocations", COST_SCHEMAS["allocations"], ("cluster", "hour"), _FACT_SORT, True),
+    "allocation_pvs": TableSpec(
+        "allocation_pvs", COST_SCHEMAS["allocation_pvs"], ("cluster", "hour"), _FACT_SORT, True
+    ),
+    "allocation_lbs": TableSpec(
+        "allocation_lbs", COST_SCHEMAS["allocation_lbs"], ("cluster", "hour"), _FACT_SORT, True
+    ),
+    "assets": TableSpec("assets", COST_SCHEMAS["assets"], ("cluster", "hour"), _FACT_SORT, True),
+    "pods": TableSpec("pods", COST_SCHEMAS["pods"], ("cluster", "pod_uid"), ("cluster", "pod_uid"), False),
+    "cloud_costs": TableSpec(
+        "cloud_costs",
+        CLOUD_COSTS,
+        (
+            "ResourceId",
+            "ResourceName",
+            "BillingPeriodStart",
+            "BillingPeriodEnd",
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            "SkuPriceId",
+        ),
+        ("ChargePeriodStart",),
+        False,
+    ),
+    "ingest_runs": TableSpec("ingest_runs", INGEST_RUNS, ("run_id", "cluster"), ("generation",), False),
+    "hour_coverage": TableSpec("hour_coverage", HOUR_COVERAGE, ("cluster", "hour"), _FACT_SORT, False),
+}
+"""Every ledger table, by name."""
+
+FACT_TABLES: tuple[str, ...] = tuple(name for name, spec in TABLES.items() if spec.fact)
+"""The tables a write replaces by ``(cluster, hour)``."""
+
+_SCALAR_TYPES: dict[pl.DataType, str] = {
+    pl.String(): "VARCHAR",
+    pl.Float64(): "DOUBLE",
+    pl.Int64(): "BIGINT",
+    pl.Boolean(): "BOOLEAN",
+    TIME: "TIMESTAMPTZ",
+    STRING_MAP: "MAP(VARCHAR, VARCHAR)",
+    pl.List(pl.String): "VARCHAR[]",
+}
+
+
+def sql_type(dtype: pl.DataType) -> str:
+    """The DuckDB column type storing a Polars column of ``dtype``."""
+    for known, name in _SCALAR_TYPES.items():
+        if dtype == known:
+            return name
+    raise LedgerError(f"no ledger column type for Polars type {dtype}")
+
+
+def quote_identifier(name: str) -> str:
+    """A double-quoted SQL identifier (FOCUS column names are mixed case)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_table_sql(spec: TableSpec) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for one table, with its key as the primary key for dimensions."""
+    columns = [f"{quote_identifier(c)} {sql_type(t)}" for c, t in spec.schema.items()]
+    return f"CREATE TABLE IF NOT EXISTS {spec.name} (\n  " + ",\n  ".join(columns) + "\n)"
+
+
+def ddl() -> list[str]:
+    """Every statement creating the ledger schema (idempotent)."""
+    return [create_table_sql(spec) for spec in TABLES.values()]
+
+
+def insert_select_sql(spec: TableSpec, source: str) -> str:
+    """``INSERT INTO table SELECT ... FROM source ORDER BY sort`` converting Arrow maps to DuckDB maps.
+
+    ``source`` is the name of a registered Arrow table with ``spec.schema``'s columns.
+    """
+    selected = []
+    for column, dtype in spec.schema.items():
+        name = quote_identifier(column)
+        selected.append(f"map_from_entries({name})" if dtype == STRING_MAP else name)
+    order = ", ".join(quote_identifier(c) for c in spec.sort)
+    columns = ", ".join(quote_identifier(c) for c in spec.schema)
+    return (
+        f"INSERT INTO {spec.name} ({columns}) SELECT {', '.join(selected)} FROM {source} ORDER BY {order}"
+    )

@@ -1,0 +1,89 @@
+"""Settings: built once at the edge (CLI, server) and passed down as plain values.
+
+Precedence, highest first: command-line flags, ``KUBETALLY_*`` environment variables, the YAML file given with
+``--config``, defaults.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from kubetally.domain.policy import BillingPolicy
+from kubetally.domain.pricing import PriceBook
+from kubetally.errors import InvalidInput
+
+_config_values: ContextVar[dict[str, Any]] = ContextVar("kubetally_config_values", default={})
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """Values read from the ``--config`` YAML file."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return _config_values.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_config_values.get())
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure."""
+
+    model_config = SettingsConfigDict(env_prefix="KUBETALLY_", extra="forbid", frozen=True)
+
+    db: Path = Path("kubetally.duckdb")
+    """The ledger file."""
+    pricing: Path | None = None
+    """An OpenCost custom-pricing JSON file (kubetally extensions allowed, see docs/pricing.md)."""
+    price_sheet: Path | None = None
+    """A CSV of instance type, region, capacity type and $/h."""
+    billing_mode: str = "max_request_usage"
+    minimum_runtime_seconds: float = 0.0
+    charge_reserved_waiting: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _ConfigFileSource(settings_cls)
+
+    def policy(self) -> BillingPolicy:
+        return BillingPolicy.parse(self.billing_mode, self.minimum_runtime_seconds, self.charge_reserved_waiting)
+
+    def pricebook(self) -> PriceBook:
+        return PriceBook.from_files(self.pricing, self.price_sheet)
+
+
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """Settings from flags (``None`` means not given), the environment and an optional YAML file."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise InvalidInput(f"cannot read config file {config_file}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"config file {config_file} is not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise InvalidInput(f"config file {config_file} must hold a mapping of settings")
+        values = {str(key).replace("-", "_"): value for key, value in loaded.items()}
+    token = _config_values.set(values)
+    try:
+        return Settings(**{key: value for key, value in flags.items() if value is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}" for error in exc.errors()
+        )
+        raise InvalidInput(f"invalid settings: {problems}") from exc
+    finally:
+        _config_values.reset(token)
