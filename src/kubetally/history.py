@@ -199,9 +199,7 @@ OBSERVED_NODE_PRICES = pl.Schema(
     }
 )
 
-OBSERVED_VOLUME_PRICES = pl.Schema(
-    {"cluster": pl.String, "pv": pl.String, "price_per_gib_hour": pl.Float64}
-)
+OBSERVED_VOLUME_PRICES = pl.Schema({"cluster": pl.String, "pv": pl.String, "price_per_gib_hour": pl.Float64})
 
 OBSERVED_LB_PRICES = pl.Schema(
     {"cluster": pl.String, "namespace": pl.String, "service": pl.String, "price_per_hour": pl.Float64}
@@ -296,7 +294,8 @@ class ClusterHistory:
         start, end = max(start, self.start), min(end, self.end)
         lo, hi = pl.lit(start, dtype=TIME), pl.lit(end, dtype=TIME)
         frames: dict[str, pl.DataFrame] = {}
-        for name, frame in self.tables().items():
+        for name, table in self.tables().items():
+            frame = table
             if "start" in frame.columns:
                 frame = frame.with_columns(
                     pl.max_horizontal(pl.col("start"), lo).alias("start"),

@@ -60,11 +60,11 @@ def hour_chunks(start: datetime, end: datetime, chunk: timedelta) -> list[tuple[
 def ingest(
     source: HistorySource,
     ledger: Ledger,
+    *,
     prices: PriceBook,
     policy: BillingPolicy,
     start: datetime,
     end: datetime,
-    *,
     chunk: timedelta = DEFAULT_CHUNK,
     progress: Progress | None = None,
 ) -> IngestReport:

@@ -6,29 +6,21 @@ Precedence, highest first: command-line flags, ``KUBETALLY_*`` environment varia
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
 from kubetally.errors import InvalidInput
-
-_config_values: ContextVar[dict[str, Any]] = ContextVar("kubetally_config_values", default={})
-
-
-class _ConfigFileSource(PydanticBaseSettingsSource):
-    """Values read from the ``--config`` YAML file."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return _config_values.get().get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(_config_values.get())
 
 
 class Settings(BaseSettings):
@@ -55,7 +47,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, _ConfigFileSource(settings_cls)
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls)
 
     def policy(self) -> BillingPolicy:
         return BillingPolicy.parse(self.billing_mode, self.minimum_runtime_seconds, self.charge_reserved_waiting)
@@ -65,25 +57,29 @@ class Settings(BaseSettings):
 
 
 def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
-    """Settings from flags (``None`` means not given), the environment and an optional YAML file."""
-    values: dict[str, Any] = {}
+    """Settings from flags (``None`` means not given), the environment and an optional YAML file, in that order."""
+    settings_cls: type[Settings] = Settings
     if config_file is not None:
-        try:
-            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise InvalidInput(f"cannot read config file {config_file}: {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise InvalidInput(f"config file {config_file} is not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise InvalidInput(f"config file {config_file} must hold a mapping of settings")
-        values = {str(key).replace("-", "_"): value for key, value in loaded.items()}
-    token = _config_values.set(values)
+        _check_config_file(config_file)
+        config = SettingsConfigDict(**Settings.model_config)
+        config["yaml_file"] = config_file
+        settings_cls = type("FileSettings", (Settings,), {"model_config": config, "__doc__": Settings.__doc__})
     try:
-        return Settings(**{key: value for key, value in flags.items() if value is not None})
+        return settings_cls(**{key: value for key, value in flags.items() if value is not None})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}" for error in exc.errors()
         )
         raise InvalidInput(f"invalid settings: {problems}") from exc
-    finally:
-        _config_values.reset(token)
+
+
+def _check_config_file(config_file: Path) -> None:
+    """Fail with one clear line when the config file is unreadable, not YAML, or not a mapping."""
+    try:
+        loaded = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read config file {config_file}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"config file {config_file} is not valid YAML: {exc}") from exc
+    if loaded is not None and not isinstance(loaded, dict):
+        raise InvalidInput(f"config file {config_file} must hold a mapping of settings")

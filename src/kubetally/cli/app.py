@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import click
 import typer
 from rich.console import Console
 
@@ -46,8 +47,6 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # a click usage error, or a bug: never a traceback for the user
-        import click
-
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)

@@ -12,7 +12,7 @@ from kubetally.cli.ingest import ingest_simulator, print_report
 from kubetally.cli.options import Seed, now
 from kubetally.cli.render import allocation_tables
 from kubetally.ledger import Ledger
-from kubetally.query import AllocationQuery, check_invariant, render_allocation, run_allocation
+from kubetally.query import AllocationQuery, check_invariant, run_allocation
 from kubetally.settings import load_settings
 
 DEFAULT_DB = Path("demo-data/kubetally-demo.duckdb")
@@ -39,7 +39,7 @@ def demo_command(
         {"window": window, "aggregate": "namespace", "includeIdle": "true", "accumulate": "true"}, now()
     )
     with Ledger.open(db, read_only=True) as ledger:
-        sets = render_allocation(run_allocation(ledger, query))
+        sets = run_allocation(ledger, query)
         invariant = check_invariant(ledger, query.window)
     console.print("\n[bold]Cost by namespace[/] (idle shown as __idle__)")
     for table in allocation_tables(sets):

@@ -9,7 +9,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kubetally.cli.options import Config, Db, Hours, Pricing, PriceSheet, Scenario, Seed, Start, now, parse_instant
+from kubetally.cli.options import (
+    Config,
+    Db,
+    Hours,
+    PriceSheet,
+    Pricing,
+    Scenario,
+    Seed,
+    Start,
+    now,
+    parse_instant,
+)
 from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
 from kubetally.ingest import IngestReport, ingest
@@ -38,8 +49,14 @@ def ingest_command(
       kubetally ingest --db costs.duckdb --simulator my-scenario.yaml --seed 3 --pricing custom.json
     """
     settings = load_settings(config, db=db, pricing=pricing, price_sheet=price_sheet)
-    report = ingest_simulator(settings, scenario, seed=seed, start=parse_instant(start, "--start") if start else None,
-                              hours=hours, now=now())
+    report = ingest_simulator(
+        settings,
+        scenario,
+        seed=seed,
+        start=parse_instant(start, "--start") if start else None,
+        hours=hours,
+        now=now(),
+    )
     print_report(report)
 
 
@@ -89,7 +106,12 @@ def run_ingest(
     with Ledger.open(db) as ledger, Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(source.name, total=int((end - start).total_seconds() // 3600))
         return ingest(
-            source, ledger, prices, policy, start, end,
+            source,
+            ledger,
+            prices=prices,
+            policy=policy,
+            start=start,
+            end=end,
             progress=lambda done, _total: progress.update(task, completed=done),
         )
 

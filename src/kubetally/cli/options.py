@@ -16,10 +16,12 @@ Pricing = Annotated[
     Path | None, typer.Option("--pricing", help="An OpenCost custom-pricing JSON file (see docs/pricing.md).")
 ]
 PriceSheet = Annotated[
-    Path | None, typer.Option("--price-sheet", help="A CSV of instance_type, region, capacity_type, price_per_hour.")
+    Path | None,
+    typer.Option("--price-sheet", help="A CSV of instance_type, region, capacity_type, price_per_hour."),
 ]
 Scenario = Annotated[
-    str, typer.Option("--scenario", "--simulator", help="A built-in scenario (small, demo, large) or a YAML file.")
+    str,
+    typer.Option("--scenario", "--simulator", help="A built-in scenario (small, demo, large) or a YAML file."),
 ]
 Seed = Annotated[int | None, typer.Option("--seed", help="Random seed; the same seed gives the same cluster.")]
 Start = Annotated[

@@ -6,16 +6,26 @@ the MCP server accept exactly the same values and report exactly the same errors
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from kubetally.cli.options import Db, now
-from kubetally.cli.render import ALLOCATION_COLUMNS, ASSET_COLUMNS, allocation_tables, asset_tables, to_csv, to_json
+from kubetally.cli.render import (
+    ALLOCATION_COLUMNS,
+    ASSET_COLUMNS,
+    AllocationSets,
+    allocation_tables,
+    asset_tables,
+    to_csv,
+    to_json,
+)
 from kubetally.ledger import Ledger
-from kubetally.query import AllocationQuery, AssetQuery, render_allocation, render_assets, run_allocation, run_assets
+from kubetally.query import AllocationQuery, AssetQuery, run_allocation, run_assets
 
 
 class Output(StrEnum):
@@ -45,7 +55,9 @@ def allocation_command(
     window: Window,
     aggregate: Aggregate = "",
     filter_: Annotated[str, typer.Option("--filter", help='Filter v2, e.g. namespace:"prod" or label:app:web.')] = "",
-    idle: Annotated[IdleMode, typer.Option("--idle", help="Idle cost: hide, separate rows, or share.")] = IdleMode.separate,
+    idle: Annotated[
+        IdleMode, typer.Option("--idle", help="Idle cost: hide, separate rows, or share.")
+    ] = IdleMode.separate,
     idle_by_node: Annotated[bool, typer.Option("--idle-by-node", help="Compute idle per node.")] = False,
     split_idle: Annotated[bool, typer.Option("--split-idle", help="One idle row per cluster (or node).")] = False,
     share_namespaces: Annotated[str, typer.Option("--share-namespaces", help="e.g. kube-system,monitoring")] = "",
@@ -83,7 +95,7 @@ def allocation_command(
     }
     query = AllocationQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
     with Ledger.open(db, read_only=True) as ledger:
-        data = render_allocation(run_allocation(ledger, query))
+        data = run_allocation(ledger, query)
     _emit(data, output, ALLOCATION_COLUMNS, allocation_tables)
 
 
@@ -113,11 +125,17 @@ def assets_command(
     }
     query = AssetQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
     with Ledger.open(db, read_only=True) as ledger:
-        data = render_assets(run_assets(ledger, query))
+        data = run_assets(ledger, query)
     _emit(data, output, ASSET_COLUMNS, asset_tables)
 
 
-def _emit(data, output: Output, columns, tables) -> None:  # type: ignore[no-untyped-def]
+def _emit(
+    data: AllocationSets,
+    output: Output,
+    columns: Sequence[tuple[str, str]],
+    tables: Callable[[AllocationSets], list[Table]],
+) -> None:
+    """Print ``data`` as OpenCost JSON, CSV or rich tables."""
     if output is Output.json:
         typer.echo(to_json(data))
     elif output is Output.csv:

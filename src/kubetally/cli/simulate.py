@@ -29,7 +29,8 @@ def simulate_command(
     start: Start = None,
     hours: Hours = None,
     scrape_interval: Annotated[
-        str, typer.Option("--scrape-interval", help="Sampling interval of the exposition, e.g. 15s, 30s, 60s.")
+        str,
+        typer.Option("--scrape-interval", help="Sampling interval of the exposition, e.g. 15s, 30s, 60s."),
     ] = "30s",
 ) -> None:
     """Simulate a cluster: its OpenMetrics exposition, its exact ground truth and the resolved scenario.
@@ -43,9 +44,7 @@ def simulate_command(
     console = Console(stderr=True)
     interval = _seconds(scrape_interval)
     loaded = load_scenario(scenario)
-    sim = simulate(
-        loaded, seed=seed, start=parse_instant(start, "--start") if start else None, hours=hours, now=now()
-    )
+    sim = simulate(loaded, seed=seed, start=parse_instant(start, "--start") if start else None, hours=hours, now=now())
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

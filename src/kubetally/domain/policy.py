@@ -38,7 +38,9 @@ class BillingPolicy:
             )
 
     @classmethod
-    def parse(cls, mode: str, minimum_runtime_seconds: float = 0.0, charge_reserved_waiting: bool = False) -> BillingPolicy:
+    def parse(
+        cls, mode: str, minimum_runtime_seconds: float = 0.0, charge_reserved_waiting: bool = False
+    ) -> BillingPolicy:
         try:
             billing_mode = BillingMode(mode)
         except ValueError as exc:
