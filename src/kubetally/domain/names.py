@@ -15,7 +15,10 @@ SHARED = "__shared__"
 FILTERED = "__filtered__"
 """Cost of allocations removed by a filter, when a response keeps it as one row."""
 
-SPECIAL_NAMES = frozenset({IDLE, UNALLOCATED, UNMOUNTED, SHARED, FILTERED})
+ALL = "__all__"
+"""The single aggregate of ``aggregate=all``."""
+
+SPECIAL_NAMES = frozenset({IDLE, UNALLOCATED, UNMOUNTED, SHARED, FILTERED, ALL})
 
 SEPARATOR = "/"
 """Joins the values of a multi-key aggregate and the parts of an unaggregated name."""

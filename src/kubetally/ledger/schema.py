@@ -10,6 +10,8 @@ slow writes and do not help range scans, so there are none on the fact tables.
 
 ``hour_coverage`` records, per cluster and hour bucket, which write last replaced it (``generation``), so that
 coverage is known even for hours without rows and caches can be invalidated per hour.
+
+``ledger_meta`` holds the schema version (:data:`SCHEMA_VERSION`) and the write ``generation`` counter.
 """
 
 from __future__ import annotations
@@ -24,64 +26,70 @@ from kubetally.history import STRING_MAP, TIME
 
 CLOUD_COSTS = pl.Schema(
     {
-        "BillingAccountId": pl.String,
-        "BillingAccountName": pl.String,
-        "SubAccountId": pl.String,
-        "SubAccountName": pl.String,
+        "BillingAccountId": pl.String(),
+        "BillingAccountName": pl.String(),
+        "SubAccountId": pl.String(),
+        "SubAccountName": pl.String(),
         "BillingPeriodStart": TIME,
         "BillingPeriodEnd": TIME,
         "ChargePeriodStart": TIME,
         "ChargePeriodEnd": TIME,
-        "ChargeCategory": pl.String,
-        "ChargeDescription": pl.String,
-        "ProviderName": pl.String,
-        "PublisherName": pl.String,
-        "InvoiceIssuerName": pl.String,
-        "RegionId": pl.String,
-        "AvailabilityZone": pl.String,
-        "ResourceId": pl.String,
-        "ResourceName": pl.String,
-        "ResourceType": pl.String,
-        "ServiceCategory": pl.String,
-        "ServiceName": pl.String,
-        "SkuId": pl.String,
-        "SkuPriceId": pl.String,
-        "PricingUnit": pl.String,
-        "PricingQuantity": pl.Float64,
-        "ConsumedUnit": pl.String,
-        "ConsumedQuantity": pl.Float64,
-        "ListUnitPrice": pl.Float64,
-        "ListCost": pl.Float64,
-        "ContractedCost": pl.Float64,
-        "EffectiveCost": pl.Float64,
-        "BilledCost": pl.Float64,
-        "BillingCurrency": pl.String,
+        "ChargeCategory": pl.String(),
+        "ChargeDescription": pl.String(),
+        "ProviderName": pl.String(),
+        "PublisherName": pl.String(),
+        "InvoiceIssuerName": pl.String(),
+        "RegionId": pl.String(),
+        "AvailabilityZone": pl.String(),
+        "ResourceId": pl.String(),
+        "ResourceName": pl.String(),
+        "ResourceType": pl.String(),
+        "ServiceCategory": pl.String(),
+        "ServiceName": pl.String(),
+        "SkuId": pl.String(),
+        "SkuPriceId": pl.String(),
+        "PricingUnit": pl.String(),
+        "PricingQuantity": pl.Float64(),
+        "ConsumedUnit": pl.String(),
+        "ConsumedQuantity": pl.Float64(),
+        "ListUnitPrice": pl.Float64(),
+        "ListCost": pl.Float64(),
+        "ContractedCost": pl.Float64(),
+        "EffectiveCost": pl.Float64(),
+        "BilledCost": pl.Float64(),
+        "BillingCurrency": pl.String(),
         "Tags": STRING_MAP,
-        "source": pl.String,
+        "source": pl.String(),
     }
 )
 """FOCUS 1.2 cost rows (a column subset); ``source`` names the endpoint or file the rows came from."""
 
 INGEST_RUNS = pl.Schema(
     {
-        "run_id": pl.String,
-        "generation": pl.Int64,
-        "cluster": pl.String,
+        "run_id": pl.String(),
+        "generation": pl.Int64(),
+        "cluster": pl.String(),
         "start": TIME,
         "end": TIME,
-        "source": pl.String,
+        "source": pl.String(),
         "started_at": TIME,
         "finished_at": TIME,
-        "status": pl.String,
-        "hours_written": pl.Int64,
-        "rows": pl.Int64,
-        "warnings": pl.String,
+        "status": pl.String(),
+        "hours_written": pl.Int64(),
+        "rows": pl.Int64(),
+        "warnings": pl.String(),
     }
 )
 """One row per cluster and write; ``warnings`` is a JSON array of strings; ``generation`` increases per write."""
 
+LEDGER_META = pl.Schema({"key": pl.String(), "value": pl.String()})
+"""Key/value facts about the ledger file itself: ``schema_version`` and ``generation``."""
+
+SCHEMA_VERSION = 1
+"""The version of the table layout below; a ledger file of another version is refused, not migrated."""
+
 HOUR_COVERAGE = pl.Schema(
-    {"cluster": pl.String, "hour": TIME, "generation": pl.Int64, "run_id": pl.String},
+    {"cluster": pl.String(), "hour": TIME, "generation": pl.Int64(), "run_id": pl.String()},
 )
 """One row per cluster and hour bucket that a write covered (with or without rows)."""
 
@@ -129,6 +137,7 @@ TABLES: dict[str, TableSpec] = {
     ),
     "ingest_runs": TableSpec("ingest_runs", INGEST_RUNS, ("run_id", "cluster"), ("generation",), False),
     "hour_coverage": TableSpec("hour_coverage", HOUR_COVERAGE, ("cluster", "hour"), _FACT_SORT, False),
+    "ledger_meta": TableSpec("ledger_meta", LEDGER_META, ("key",), ("key",), False),
 }
 """Every ledger table, by name."""
 
@@ -160,7 +169,7 @@ def quote_identifier(name: str) -> str:
 
 
 def create_table_sql(spec: TableSpec) -> str:
-    """``CREATE TABLE IF NOT EXISTS`` for one table, with its key as the primary key for dimensions."""
+    """``CREATE TABLE IF NOT EXISTS`` for one table (no keys or indexes: writes replace by key themselves)."""
     columns = [f"{quote_identifier(c)} {sql_type(t)}" for c, t in spec.schema.items()]
     return f"CREATE TABLE IF NOT EXISTS {spec.name} (\n  " + ",\n  ".join(columns) + "\n)"
 
@@ -181,6 +190,4 @@ def insert_select_sql(spec: TableSpec, source: str) -> str:
         selected.append(f"map_from_entries({name})" if dtype == STRING_MAP else name)
     order = ", ".join(quote_identifier(c) for c in spec.sort)
     columns = ", ".join(quote_identifier(c) for c in spec.schema)
-    return (
-        f"INSERT INTO {spec.name} ({columns}) SELECT {', '.join(selected)} FROM {source} ORDER BY {order}"
-    )
+    return f"INSERT INTO {spec.name} ({columns}) SELECT {', '.join(selected)} FROM {source} ORDER BY {order}"

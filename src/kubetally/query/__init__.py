@@ -1,1 +1,24 @@
-"""kubetally.query."""
+"""The query layer: AllocationQuery / AssetQuery answered from the ledger in OpenCost's shapes.
+
+See docs/query.md for the semantics (idle, sharing, steps, filters) and the fixture the tests use.
+"""
+
+from kubetally.query.allocation import run_allocation
+from kubetally.query.assets import run_assets
+from kubetally.query.invariant import InvariantReport, check_invariant
+from kubetally.query.params import AllocationQuery, AssetQuery, IdleMode, ShareSplit, SplitMethod
+from kubetally.query.render import render_allocation, render_assets
+
+__all__ = [
+    "AllocationQuery",
+    "AssetQuery",
+    "IdleMode",
+    "InvariantReport",
+    "ShareSplit",
+    "SplitMethod",
+    "check_invariant",
+    "render_allocation",
+    "render_assets",
+    "run_allocation",
+    "run_assets",
+]

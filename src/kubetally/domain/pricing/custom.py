@@ -8,9 +8,11 @@ object, ``"kubetally"``, whose keys are checked strictly. See docs/pricing.md fo
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -121,6 +123,13 @@ class CustomPricing:
     instance_type_overrides: Mapping[str, NodeOverride] = field(default_factory=lambda: _frozen({}))
     node_overrides: Mapping[str, NodeOverride] = field(default_factory=lambda: _frozen({}))
 
+    def __post_init__(self) -> None:
+        if len(self.shared_label_names) != len(self.shared_label_values):
+            raise InvalidPricing(
+                f"pricing keys 'sharedLabelNames' and 'sharedLabelValues' must list as many items "
+                f"({len(self.shared_label_names)} names, {len(self.shared_label_values)} values)"
+            )
+
     @property
     def combined_discount(self) -> float:
         """The fraction taken off CPU and RAM: ``1 − (1 − discount)·(1 − negotiatedDiscount)``.
@@ -185,3 +194,116 @@ def _present(folded: Mapping[str, object], key: str) -> object | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return value
+
+
+def _text(key: str, value: object) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise InvalidPricing(f"pricing key {key!r}: expected a string, got {value!r}")
+    return str(value).strip()
+
+
+def _object(key: str, value: object) -> Mapping[str, object]:
+    if not isinstance(value, dict):
+        raise InvalidPricing(f"pricing key {key!r}: expected a JSON object, got {value!r}")
+    return value
+
+
+def parse_override(key: str, value: object) -> NodeOverride:
+    """One entry of ``kubetally.instanceTypes`` or ``kubetally.nodes``: ``{"hourly": ...}`` or unit prices."""
+    document = _object(key, value)
+    folded = _fold_keys(document, f"pricing key {key!r}")
+    allowed = {OVERRIDE_TOTAL_KEY.lower()} | {unit.lower() for unit, _ in OVERRIDE_UNIT_KEYS}
+    unknown = sorted(name for name in document if name.lower() not in allowed)
+    if unknown:
+        raise InvalidPricing(
+            f"pricing key {key!r}: unknown key {unknown[0]!r}; allowed: "
+            f"{OVERRIDE_TOTAL_KEY!r} or any of {[unit for unit, _ in OVERRIDE_UNIT_KEYS]}"
+        )
+    units = {
+        attribute: parse_price(f"{key}.{unit}", folded[unit.lower()])
+        for unit, attribute in OVERRIDE_UNIT_KEYS
+        if _present(folded, unit) is not None
+    }
+    total = _present(folded, OVERRIDE_TOTAL_KEY)
+    if total is not None and units:
+        raise InvalidPricing(f"pricing key {key!r}: give either {OVERRIDE_TOTAL_KEY!r} or unit prices, not both")
+    if total is None and not units:
+        raise InvalidPricing(f"pricing key {key!r}: an override needs {OVERRIDE_TOTAL_KEY!r} or a unit price")
+    if total is not None:
+        return NodeOverride(price_per_hour=parse_price(f"{key}.{OVERRIDE_TOTAL_KEY}", total))
+    return NodeOverride(**units)
+
+
+def _overrides(key: str, value: object) -> Mapping[str, NodeOverride]:
+    return _frozen({name: parse_override(f"{key}.{name}", entry) for name, entry in _object(key, value).items()})
+
+
+def _parse_extension(value: object) -> dict[str, Any]:
+    """The strict ``"kubetally"`` object: unknown keys are errors."""
+    document = _object(EXTENSION_KEY, value)
+    folded = _fold_keys(document, f"pricing key {EXTENSION_KEY!r}")
+    allowed = {key.lower() for key in EXTENSION_KEYS}
+    unknown = sorted(key for key in document if key.lower() not in allowed)
+    if unknown:
+        raise InvalidPricing(
+            f"pricing key {EXTENSION_KEY}.{unknown[0]}: unknown kubetally key; allowed: {sorted(EXTENSION_KEYS)}"
+        )
+    fields: dict[str, Any] = {}
+    for key, attribute in EXTENSION_PRICE_KEYS:
+        given = _present(folded, key)
+        if given is not None:
+            fields[attribute] = parse_price(f"{EXTENSION_KEY}.{key}", given)
+    if (given := _present(folded, "instanceTypes")) is not None:
+        fields["instance_type_overrides"] = _overrides(f"{EXTENSION_KEY}.instanceTypes", given)
+    if (given := _present(folded, "nodes")) is not None:
+        fields["node_overrides"] = _overrides(f"{EXTENSION_KEY}.nodes", given)
+    if (given := _present(folded, "storageClassesPerGiBMonth")) is not None:
+        where = f"{EXTENSION_KEY}.storageClassesPerGiBMonth"
+        fields["storage_class_price_per_gib_month"] = _frozen(
+            {name: parse_price(f"{where}.{name}", price) for name, price in _object(where, given).items()}
+        )
+    return fields
+
+
+def parse_custom_pricing(document: object) -> CustomPricing:
+    """A CustomPricing from a decoded custom pricing JSON document (OpenCost keys plus ``"kubetally"``).
+
+    Raises InvalidPricing naming the offending key.
+    """
+    if not isinstance(document, dict):
+        raise InvalidPricing(f"the custom pricing document must be a JSON object, got {type(document).__name__}")
+    folded = _fold_keys(document, "custom pricing")
+    fields: dict[str, Any] = {}
+    for key, attribute, _ in PRICE_KEYS:
+        if (given := _present(folded, key)) is not None:
+            fields[attribute] = parse_price(key, given)
+    for key, attribute in PERCENT_KEYS:
+        if (given := _present(folded, key)) is not None:
+            fields[attribute] = parse_percent(key, given)
+    for key, attribute in LIST_KEYS:
+        if (given := _present(folded, key)) is not None:
+            fields[attribute] = parse_list(key, given)
+    for key, attribute, _ in TEXT_KEYS:
+        if (given := _present(folded, key)) is not None:
+            fields[attribute] = _text(key, given)
+    if (given := _present(folded, EXTENSION_KEY)) is not None:
+        fields.update(_parse_extension(given))
+    return CustomPricing(**fields)
+
+
+def load_custom_pricing(path: Path) -> CustomPricing:
+    """Read and decode a custom pricing JSON file; InvalidPricing names the file and the key or line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidPricing(f"cannot read custom pricing file {path}: {exc}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidPricing(
+            f"custom pricing file {path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+    try:
+        return parse_custom_pricing(document)
+    except InvalidPricing as exc:
+        raise InvalidPricing(f"custom pricing file {path}: {exc.message}") from exc

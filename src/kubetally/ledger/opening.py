@@ -1,0 +1,120 @@
+"""Opening a ledger file: DuckDB's errors translated into LedgerError, and the schema created or checked.
+
+DuckDB raises the same ``IOException`` for a missing read-only file, a file that is not a database, a damaged
+file and a file locked by another process. A missing file is recognised before connecting; the others are told
+apart after DuckDB refused the file, from the file itself: the ``DUCK`` magic bytes every DuckDB file carries at
+offset 8, and a non-blocking probe of the POSIX lock DuckDB holds on an open database file. Probing only after
+DuckDB refused matters: closing any descriptor of a file drops the POSIX locks this process holds on it, and a
+file this process already has open is never refused with an ``IOException`` (DuckDB shares the instance).
+"""
+
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+
+import duckdb
+
+from kubetally.errors import LedgerError
+from kubetally.ledger.schema import SCHEMA_VERSION, TABLES, ddl
+
+DUCKDB_MAGIC = b"DUCK"
+"""Bytes 8-11 of every DuckDB database file."""
+_MAGIC_OFFSET = 8
+
+
+def check_path(path: Path, *, read_only: bool) -> None:
+    """Refuse a path that cannot be a ledger, without opening it."""
+    if path.is_dir():
+        raise LedgerError(f"ledger {path} is a directory, not a DuckDB file")
+    if not path.exists():
+        if read_only:
+            raise LedgerError(f"ledger {path} not found: no such file (ingest into it first)")
+        if not path.parent.is_dir():
+            raise LedgerError(f"ledger {path} cannot be created: directory {path.parent} does not exist")
+
+
+def locked_by_another_process(path: Path) -> bool:
+    """Whether another process holds a lock on ``path`` (DuckDB locks every database file it opens)."""
+    try:
+        with path.open("rb+") as handle:
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+    except OSError:
+        return False
+    return False
+
+
+def refusal(path: Path, exc: duckdb.Error, *, read_only: bool) -> LedgerError:
+    """The LedgerError saying why DuckDB refused to open ``path``."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(_MAGIC_OFFSET + len(DUCKDB_MAGIC))
+    except OSError as error:
+        return LedgerError(f"ledger {path} cannot be read: {error.strerror or error}")
+    if header and header[_MAGIC_OFFSET:] != DUCKDB_MAGIC:
+        return LedgerError(f"ledger {path} is not a DuckDB database file")
+    if locked_by_another_process(path):
+        others = "another process is writing to it" + ("" if read_only else " or reading it")
+        return LedgerError(f"ledger {path} is in use: {others} (DuckDB allows one writing process per file)")
+    return LedgerError(f"ledger {path} cannot be opened (damaged or unreadable): {exc}")
+
+
+def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection to ``path`` with timestamps rendered in UTC."""
+    check_path(path, read_only=read_only)
+    try:
+        connection = duckdb.connect(str(path.resolve()), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise refusal(path, exc, read_only=read_only) from exc
+    except duckdb.ConnectionException as exc:
+        mode = "read-only" if read_only else "read-write"
+        raise LedgerError(f"ledger {path} is already open in this process in another mode than {mode}: {exc}") from exc
+    except duckdb.Error as exc:
+        raise LedgerError(f"ledger {path} cannot be opened: {exc}") from exc
+    try:
+        connection.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+    except duckdb.Error as exc:
+        connection.close()
+        raise LedgerError(f"ledger {path}: cannot set the UTC time zone: {exc}") from exc
+    return connection
+
+
+def prepare_schema(connection: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+    """Create the ledger tables in an empty file, or check that the file holds this schema version."""
+    existing = {row[0] for row in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "ledger_meta" not in existing:
+        if existing:
+            raise LedgerError(
+                f"ledger {path} is a DuckDB file but not a kubetally ledger (tables: {', '.join(sorted(existing))})"
+            )
+        if read_only:
+            raise LedgerError(f"ledger {path} is empty: it holds no kubetally ledger yet (ingest into it first)")
+        create_schema(connection)
+        return
+    rows = connection.execute("SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchall()
+    version = int(rows[0][0]) if rows and str(rows[0][0]).isdigit() else None
+    if version != SCHEMA_VERSION:
+        found = "no schema version" if version is None else f"schema version {version}"
+        hint = "a newer kubetally wrote it" if version is not None and version > SCHEMA_VERSION else "re-ingest it"
+        raise LedgerError(f"ledger {path} has {found}; this kubetally reads schema version {SCHEMA_VERSION} ({hint})")
+    missing = sorted(set(TABLES) - existing)
+    if missing:
+        raise LedgerError(f"ledger {path} lacks the tables {', '.join(missing)}")
+
+
+def create_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    """Every ledger table and the meta rows, in one transaction."""
+    connection.begin()
+    try:
+        for statement in ddl():
+            connection.execute(statement).fetchall()
+        connection.execute(
+            "INSERT INTO ledger_meta VALUES ('schema_version', ?), ('generation', '0')", [str(SCHEMA_VERSION)]
+        ).fetchall()
+        connection.commit()
+    except duckdb.Error:
+        connection.rollback()
+        raise

@@ -1,0 +1,244 @@
+"""The SQL that reads the ledger: one GROUP BY over the window's hour buckets per query.
+
+Filtering, aggregation keys, share classification and step assignment all happen in DuckDB, so that a 30-day
+query over millions of container-hours returns a frame of a few hundred rows. The ``pods`` dimension is joined
+only when a key, a filter or a shared-label rule reads a pod property.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kubetally.domain.aggregation import AggregateKey, KeySource
+from kubetally.domain.filters import Filter
+from kubetally.domain.names import UNMOUNTED
+from kubetally.domain.window import Window
+from kubetally.query.filtering import compile_allocation_filter
+
+ALLOCATION_COLUMNS = frozenset({"cluster", "node", "namespace", "pod", "container"})
+
+SUM_COLUMNS: tuple[str, ...] = (
+    "running_minutes",
+    "cpu_core_hours",
+    "cpu_cost",
+    "cpu_cost_adjustment",
+    "ram_byte_hours",
+    "ram_cost",
+    "ram_cost_adjustment",
+    "gpu_hours",
+    "gpu_cost",
+    "gpu_cost_adjustment",
+    "pv_byte_hours",
+    "pv_cost",
+    "network_transfer_bytes",
+    "network_receive_bytes",
+    "network_cross_zone_cost",
+    "network_cross_region_cost",
+    "network_internet_cost",
+    "network_cost",
+    "load_balancer_cost",
+)
+"""Ledger columns summed over each group."""
+
+TIME_WEIGHTED: tuple[tuple[str, str], ...] = (
+    ("cpu_request_minutes", "cpu_core_request_average"),
+    ("cpu_usage_minutes", "cpu_core_usage_average"),
+    ("ram_request_minutes", "ram_byte_request_average"),
+    ("ram_usage_minutes", "ram_byte_usage_average"),
+    ("gpu_request_minutes", "gpu_request_average"),
+    ("gpu_usage_minutes", "gpu_usage_average"),
+)
+"""(output, ledger average) pairs: Σ average x running minutes, so averages of aggregates are time-weighted."""
+
+
+@dataclass
+class Sql:
+    """A SQL text built in order, with its ``?`` parameters in the same order."""
+
+    parts: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+
+    def add(self, text: str, *params: object) -> Sql:
+        self.parts.append(text)
+        self.params.extend(params)
+        return self
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def literal(value: str) -> str:
+    """A SQL string literal (for values from our own tables, never user input)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def set_index_sql(sets: Sequence[Window], column: str = "a.hour") -> str:
+    """The 0-based index of the set holding each hour bucket.
+
+    Equal steps (the last one may be shorter) use arithmetic on epoch seconds; calendar steps a CASE chain.
+    """
+    if len(sets) == 1:
+        return "0"
+    first = sets[0]
+    step = first.duration.total_seconds()
+    uniform = all(w.duration.total_seconds() == step for w in sets[:-1])
+    start = first.start.timestamp()
+    if uniform:
+        return f"CAST(floor((epoch({column}) - {start!r}) / {step!r}) AS INTEGER)"
+    whens = " ".join(f"WHEN epoch({column}) < {w.end.timestamp()!r} THEN {i}" for i, w in enumerate(sets))
+    return f"CASE {whens} END"
+
+
+def key_sql(key: AggregateKey, sql: Sql) -> None:
+    """Append the SQL value of one aggregate key for workload rows (aliases ``a`` allocations, ``p`` pods)."""
+    table = "a" if key.column in ALLOCATION_COLUMNS else "p"
+    if key.source is KeySource.ALL:
+        sql.add("?", key.constant or "")
+    elif key.source is KeySource.COLUMN:
+        sql.add(f"{table}.{key.column}")
+    elif key.source is KeySource.CONTROLLER:
+        sql.add(
+            "CASE WHEN coalesce(p.controller, '') = '' THEN NULL "
+            "WHEN coalesce(p.controller_kind, '') = '' THEN p.controller "
+            "ELSE p.controller_kind || ':' || p.controller END"
+        )
+    elif key.source is KeySource.CONTROLLER_OF_KIND:
+        sql.add("CASE WHEN p.controller_kind = ? THEN p.controller END", key.controller_kind or "")
+    elif key.source is KeySource.FIRST_OF_LIST:
+        sql.add(f"p.{key.column}[1]")
+    else:
+        maps = [key.column or "labels"]
+        if key.column == "labels":
+            maps.append("namespace_labels")
+        lookups = [(m, k) for m in maps for k in key.lookup_keys]
+        sql.add("coalesce(" + ", ".join(f"p.{m}[?]" for m, _ in lookups) + ")", *(k for _, k in lookups))
+
+
+def part_sql(key: AggregateKey, sql: Sql) -> None:
+    """One name part: the key value for workloads, ``__unmounted__`` (or the cluster) for unmounted rows, NULL
+    for idle rows."""
+    sql.add("CASE WHEN a.kind = 'workload' THEN nullif(CAST(")
+    key_sql(key, sql)
+    sql.add(" AS VARCHAR), '') WHEN a.kind = 'unmounted' THEN ")
+    if key.source is KeySource.ALL:
+        sql.add("?", key.constant or "")
+    elif key.column == "cluster":
+        sql.add("a.cluster")
+    else:
+        sql.add(literal(UNMOUNTED))
+    sql.add(" END")
+
+
+@dataclass(frozen=True)
+class ShareRule:
+    """Which allocations are shared: namespaces, labels (any of them), and an optional filter (OR-ed)."""
+
+    namespaces: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    filter: Filter | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.namespaces or self.labels or self.filter is not None)
+
+
+def share_sql(rule: ShareRule, sql: Sql) -> bool:
+    """Append a boolean: the row is a shared (non-idle) allocation. Returns whether ``pods`` is needed."""
+    if rule.empty:
+        sql.add("false")
+        return False
+    needs_pods = False
+    terms = Sql()
+    if rule.namespaces:
+        terms.add("a.namespace IN (" + ", ".join("?" for _ in rule.namespaces) + ")", *rule.namespaces)
+    for key, value in rule.labels:
+        terms.add(" OR " if terms.parts else "").add("p.labels[?] = ?", key, value)
+        needs_pods = True
+    if rule.filter is not None:
+        fragment, params, pods = compile_allocation_filter(rule.filter)
+        terms.add(" OR " if terms.parts else "").add(f"({fragment})", *params)
+        needs_pods = needs_pods or pods
+    sql.add("(a.kind <> 'idle' AND coalesce(").add(terms.text, *terms.params).add(", false))")
+    return needs_pods
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """What one allocation GROUP BY reads and keys by."""
+
+    window: Window
+    sets: tuple[Window, ...]
+    keys: tuple[AggregateKey, ...]
+    """The name parts, in order (the unaggregated parts when the query is not aggregated)."""
+    by_node: bool
+    share: ShareRule
+    filter: Filter | None
+    properties: bool
+    """Also read the pod properties (controller, labels, ...) of unaggregated rows."""
+
+
+_PROPERTY_COLUMNS = (
+    "controller_kind",
+    "controller",
+    "services",
+    "provider_id",
+    "labels",
+    "annotations",
+    "namespace_labels",
+    "namespace_annotations",
+)
+
+
+def allocation_group_sql(spec: GroupSpec) -> Sql:
+    """``SELECT set_idx, kind, cluster, node, shared, in_filter, k0.., sums.. FROM allocations ... GROUP BY``."""
+    sql = Sql()
+    needs_pods = spec.properties or any(k.needs_pods for k in spec.keys)
+    sql.add(f"SELECT {set_index_sql(spec.sets)} AS set_idx, a.kind AS kind, a.cluster AS cluster, ")
+    sql.add("a.node AS node, " if spec.by_node else "CAST(NULL AS VARCHAR) AS node, ")
+    sql.add("")
+    needs_pods = share_sql(spec.share, sql) or needs_pods
+    sql.add(" AS shared, ")
+    if spec.filter is None:
+        sql.add("true")
+    else:
+        fragment, params, pods = compile_allocation_filter(spec.filter)
+        needs_pods = needs_pods or pods
+        sql.add(f"coalesce(a.kind = 'idle' OR ({fragment}), false)", *params)
+    sql.add(" AS in_filter")
+    for i, key in enumerate(spec.keys):
+        sql.add(", ")
+        part_sql(key, sql)
+        sql.add(f" AS k{i}")
+    sql.add(", min(a.hour) AS first_hour, max(a.hour) AS last_hour")
+    for column in SUM_COLUMNS:
+        sql.add(f", sum(a.{column}) AS {column}")
+    for name, column in TIME_WEIGHTED:
+        sql.add(f", sum(a.{column} * a.running_minutes) AS {name}")
+    sql.add(", max(a.cpu_core_usage_max) AS cpu_core_usage_max, max(a.ram_byte_usage_max) AS ram_byte_usage_max")
+    if spec.properties:
+        for column in _PROPERTY_COLUMNS:
+            sql.add(f", any_value(p.{column}) AS {column}")
+    sql.add(" FROM allocations a")
+    if needs_pods:
+        sql.add(" LEFT JOIN pods p ON p.cluster = a.cluster AND p.pod_uid = a.pod_uid")
+    sql.add(" WHERE a.hour >= ? AND a.hour < ?", spec.window.start, spec.window.end)
+    sql.add(" GROUP BY ALL")
+    return sql
+
+
+def overhead_sql(window: Window, sets: Sequence[Window]) -> Sql:
+    """ClusterManagement cost per set (the overhead ``shareTenancyCosts`` shares)."""
+    return Sql().add(
+        f"SELECT {set_index_sql(sets, 's.hour')} AS set_idx, sum(s.total_cost) AS overhead FROM assets s "
+        "WHERE s.type = 'ClusterManagement' AND s.hour >= ? AND s.hour < ? GROUP BY ALL",
+        window.start,
+        window.end,
+    )
+
+
+def hour_bounds(window: Window) -> tuple[datetime, datetime]:
+    """The hour-bucket range a window reads (windows are whole hours)."""
+    return window.start, window.end
