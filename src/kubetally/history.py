@@ -36,21 +36,21 @@ import polars as pl
 from kubetally.errors import InvalidHistory
 
 TIME = pl.Datetime("us", "UTC")
-STRING_MAP = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+STRING_MAP = pl.List(pl.Struct({"key": pl.String(), "value": pl.String()}))
 
 NODES = pl.Schema(
     {
-        "cluster": pl.String,
-        "node": pl.String,
-        "provider_id": pl.String,
-        "instance_type": pl.String,
-        "region": pl.String,
-        "zone": pl.String,
-        "arch": pl.String,
+        "cluster": pl.String(),
+        "node": pl.String(),
+        "provider_id": pl.String(),
+        "instance_type": pl.String(),
+        "region": pl.String(),
+        "zone": pl.String(),
+        "arch": pl.String(),
         "labels": STRING_MAP,
-        "cpu_cores": pl.Float64,
-        "ram_bytes": pl.Float64,
-        "gpu_count": pl.Float64,
+        "cpu_cores": pl.Float64(),
+        "ram_bytes": pl.Float64(),
+        "gpu_count": pl.Float64(),
         "start": TIME,
         "end": TIME,
     }
@@ -59,8 +59,8 @@ NODES = pl.Schema(
 
 NAMESPACES = pl.Schema(
     {
-        "cluster": pl.String,
-        "namespace": pl.String,
+        "cluster": pl.String(),
+        "namespace": pl.String(),
         "labels": STRING_MAP,
         "annotations": STRING_MAP,
     }
@@ -68,13 +68,13 @@ NAMESPACES = pl.Schema(
 
 PODS = pl.Schema(
     {
-        "cluster": pl.String,
-        "namespace": pl.String,
-        "pod": pl.String,
-        "pod_uid": pl.String,
-        "node": pl.String,
-        "controller_kind": pl.String,
-        "controller": pl.String,
+        "cluster": pl.String(),
+        "namespace": pl.String(),
+        "pod": pl.String(),
+        "pod_uid": pl.String(),
+        "node": pl.String(),
+        "controller_kind": pl.String(),
+        "controller": pl.String(),
         "labels": STRING_MAP,
         "annotations": STRING_MAP,
     }
@@ -84,8 +84,8 @@ top-level owner (a ReplicaSet resolves to its Deployment, a Job to its CronJob);
 
 POD_INTERVALS = pl.Schema(
     {
-        "cluster": pl.String,
-        "pod_uid": pl.String,
+        "cluster": pl.String(),
+        "pod_uid": pl.String(),
         "start": TIME,
         "end": TIME,
     }
@@ -93,22 +93,22 @@ POD_INTERVALS = pl.Schema(
 
 CONTAINERS = pl.Schema(
     {
-        "cluster": pl.String,
-        "pod_uid": pl.String,
-        "container": pl.String,
-        "cpu_request_cores": pl.Float64,
-        "ram_request_bytes": pl.Float64,
-        "gpu_request": pl.Float64,
+        "cluster": pl.String(),
+        "pod_uid": pl.String(),
+        "container": pl.String(),
+        "cpu_request_cores": pl.Float64(),
+        "ram_request_bytes": pl.Float64(),
+        "gpu_request": pl.Float64(),
     }
 )
 """One row per container of a pod spec; a container without a request has 0."""
 
 CONTAINER_INTERVALS = pl.Schema(
     {
-        "cluster": pl.String,
-        "pod_uid": pl.String,
-        "container": pl.String,
-        "state": pl.String,
+        "cluster": pl.String(),
+        "pod_uid": pl.String(),
+        "container": pl.String(),
+        "state": pl.String(),
         "start": TIME,
         "end": TIME,
     }
@@ -117,27 +117,27 @@ CONTAINER_INTERVALS = pl.Schema(
 
 USAGE = pl.Schema(
     {
-        "cluster": pl.String,
-        "pod_uid": pl.String,
-        "container": pl.String,
+        "cluster": pl.String(),
+        "pod_uid": pl.String(),
+        "container": pl.String(),
         "hour": TIME,
-        "cpu_core_seconds": pl.Float64,
-        "cpu_cores_max": pl.Float64,
-        "ram_bytes_avg": pl.Float64,
-        "ram_bytes_max": pl.Float64,
-        "gpu_usage_avg": pl.Float64,
+        "cpu_core_seconds": pl.Float64(),
+        "cpu_cores_max": pl.Float64(),
+        "ram_bytes_avg": pl.Float64(),
+        "ram_bytes_max": pl.Float64(),
+        "gpu_usage_avg": pl.Float64(),
     }
 )
 
 VOLUMES = pl.Schema(
     {
-        "cluster": pl.String,
-        "pv": pl.String,
-        "storage_class": pl.String,
-        "capacity_bytes": pl.Float64,
-        "provider_id": pl.String,
-        "claim_namespace": pl.String,
-        "claim": pl.String,
+        "cluster": pl.String(),
+        "pv": pl.String(),
+        "storage_class": pl.String(),
+        "capacity_bytes": pl.Float64(),
+        "provider_id": pl.String(),
+        "claim_namespace": pl.String(),
+        "claim": pl.String(),
         "start": TIME,
         "end": TIME,
     }
@@ -146,22 +146,22 @@ VOLUMES = pl.Schema(
 
 MOUNTS = pl.Schema(
     {
-        "cluster": pl.String,
-        "pod_uid": pl.String,
-        "namespace": pl.String,
-        "claim": pl.String,
+        "cluster": pl.String(),
+        "pod_uid": pl.String(),
+        "namespace": pl.String(),
+        "claim": pl.String(),
     }
 )
 """A pod's spec mounts this claim; it uses it whenever the pod is running."""
 
 SERVICES = pl.Schema(
     {
-        "cluster": pl.String,
-        "namespace": pl.String,
-        "service": pl.String,
-        "service_type": pl.String,
-        "ip": pl.String,
-        "private": pl.Boolean,
+        "cluster": pl.String(),
+        "namespace": pl.String(),
+        "service": pl.String(),
+        "service_type": pl.String(),
+        "ip": pl.String(),
+        "private": pl.Boolean(),
         "start": TIME,
         "end": TIME,
     }
@@ -169,49 +169,49 @@ SERVICES = pl.Schema(
 
 SERVICE_PODS = pl.Schema(
     {
-        "cluster": pl.String,
-        "namespace": pl.String,
-        "service": pl.String,
-        "pod_uid": pl.String,
+        "cluster": pl.String(),
+        "namespace": pl.String(),
+        "service": pl.String(),
+        "pod_uid": pl.String(),
     }
 )
 
 EGRESS = pl.Schema(
     {
-        "cluster": pl.String,
-        "pod_uid": pl.String,
+        "cluster": pl.String(),
+        "pod_uid": pl.String(),
         "hour": TIME,
-        "zone_bytes": pl.Float64,
-        "region_bytes": pl.Float64,
-        "internet_bytes": pl.Float64,
-        "unclassified_bytes": pl.Float64,
-        "receive_bytes": pl.Float64,
+        "zone_bytes": pl.Float64(),
+        "region_bytes": pl.Float64(),
+        "internet_bytes": pl.Float64(),
+        "unclassified_bytes": pl.Float64(),
+        "receive_bytes": pl.Float64(),
     }
 )
 
 OBSERVED_NODE_PRICES = pl.Schema(
     {
-        "cluster": pl.String,
-        "node": pl.String,
-        "cpu_price_per_core_hour": pl.Float64,
-        "ram_price_per_gib_hour": pl.Float64,
-        "gpu_price_per_gpu_hour": pl.Float64,
+        "cluster": pl.String(),
+        "node": pl.String(),
+        "cpu_price_per_core_hour": pl.Float64(),
+        "ram_price_per_gib_hour": pl.Float64(),
+        "gpu_price_per_gpu_hour": pl.Float64(),
     }
 )
 
-OBSERVED_VOLUME_PRICES = pl.Schema({"cluster": pl.String, "pv": pl.String, "price_per_gib_hour": pl.Float64})
+OBSERVED_VOLUME_PRICES = pl.Schema({"cluster": pl.String(), "pv": pl.String(), "price_per_gib_hour": pl.Float64()})
 
 OBSERVED_LB_PRICES = pl.Schema(
-    {"cluster": pl.String, "namespace": pl.String, "service": pl.String, "price_per_hour": pl.Float64}
+    {"cluster": pl.String(), "namespace": pl.String(), "service": pl.String(), "price_per_hour": pl.Float64()}
 )
 
 OBSERVED_CLUSTER_PRICES = pl.Schema(
     {
-        "cluster": pl.String,
-        "management_price_per_hour": pl.Float64,
-        "zone_egress_price_per_gib": pl.Float64,
-        "region_egress_price_per_gib": pl.Float64,
-        "internet_egress_price_per_gib": pl.Float64,
+        "cluster": pl.String(),
+        "management_price_per_hour": pl.Float64(),
+        "zone_egress_price_per_gib": pl.Float64(),
+        "region_egress_price_per_gib": pl.Float64(),
+        "internet_egress_price_per_gib": pl.Float64(),
     }
 )
 """Nullable columns: a missing price falls through to the next level of the resolution order."""

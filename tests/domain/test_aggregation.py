@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kubetally.domain import names
-from kubetally.domain.aggregation import (
-    AggregateKey,
-    KeySource,
-    label_lookup_keys,
-    parse_aggregate,
-    sanitize_label_name,
-)
+from kubetally.domain.aggregation import AggregateKey, KeySource, name_sql, parse_aggregate, value_sql
+from kubetally.domain.names import label_lookup_keys, sanitize_label_name
 from kubetally.errors import InvalidAggregate
 
 SIMPLE = [
@@ -161,3 +157,43 @@ def test_names_helpers() -> None:
     assert names.is_special("c/__idle__") and names.is_special("__unmounted__")
     assert not names.is_special("kube-system")
     assert names.asset_name(["gcp", None, "p", "Compute"]) == "gcp//p/Compute"
+
+
+AGG_TABLE = """
+CREATE TABLE r (id INTEGER, cluster VARCHAR, namespace VARCHAR, controller VARCHAR, controller_kind VARCHAR,
+                services VARCHAR[], labels MAP(VARCHAR, VARCHAR));
+INSERT INTO r VALUES
+ (1, 'prod', 'api', 'api', 'Deployment', ['api', 'x'], MAP {'app.kubernetes.io/name': 'web', 'team': ''}),
+ (2, 'prod', NULL, NULL, NULL, [], NULL),
+ (3, 'dev', '', 'cron', 'CronJob', NULL, MAP {'app_kubernetes_io_name': 'batch'}),
+ (4, 'dev', 'jobs', 'solo', NULL, ['s'], MAP {});
+"""
+AGG_COLUMNS = {name: f"r.{name}" for name in ("cluster", "namespace", "controller", "controller_kind")}
+AGG_COLUMNS |= {"services": "r.services", "labels": "r.labels"}
+
+
+def _names(aggregate: str) -> list[str]:
+    con = duckdb.connect()
+    con.execute(AGG_TABLE)
+    fragment = name_sql(parse_aggregate(aggregate), AGG_COLUMNS)
+    found = con.execute(f"SELECT {fragment.sql} FROM r ORDER BY id", list(fragment.params)).fetchall()
+    return [row[0] for row in found]
+
+
+def test_name_sql_joins_values_and_fills_missing_ones() -> None:
+    u = "__unallocated__"
+    assert _names("cluster,namespace,controller,service,label:app.kubernetes.io/name,team,cronjob,deployment") == [
+        f"prod/api/Deployment:api/api/web/{u}/{u}/api",
+        f"prod/{u}/{u}/{u}/{u}/{u}/{u}/{u}",
+        f"dev/{u}/CronJob:cron/{u}/batch/{u}/cron/{u}",
+        f"dev/jobs/solo/s/{u}/{u}/{u}/{u}",
+    ]
+    assert _names("all") == ["__all__"] * 4
+    assert _names("controllerKind") == ["Deployment", u, "CronJob", u]
+
+
+def test_sql_for_unavailable_columns_or_no_keys_is_rejected() -> None:
+    with pytest.raises(InvalidAggregate, match="aggregate: key 'pod' cannot be aggregated on here"):
+        value_sql(parse_aggregate("pod")[0], AGG_COLUMNS)
+    with pytest.raises(InvalidAggregate, match="aggregate: no aggregation keys to name"):
+        name_sql((), AGG_COLUMNS)

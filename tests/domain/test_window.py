@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -24,8 +25,8 @@ from kubetally.errors import InvalidParameter, InvalidWindow
 NOW = datetime(2026, 11, 18, 14, 23, 45, tzinfo=UTC)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 EXACT_CASES = [
@@ -44,9 +45,11 @@ EXACT_CASES = [
     ("yesterday offset 1d", utc(2026, 11, 16), utc(2026, 11, 17)),
     ("1700000000,1700086400", utc(2023, 11, 14, 22, 13, 20), utc(2023, 11, 15, 22, 13, 20)),
     ("2026-11-01T00:00:00Z,2026-11-02T00:00:00Z", utc(2026, 11, 1), utc(2026, 11, 2)),
-    ("2026-11-01T02:30:00+02:00,2026-11-01T06:00:00.5Z", utc(2026, 11, 1, 0, 30), NOW.replace(
-        day=1, hour=6, minute=0, second=0, microsecond=500000
-    )),
+    (
+        "2026-11-01T02:30:00+02:00,2026-11-01T06:00:00.5Z",
+        utc(2026, 11, 1, 0, 30),
+        datetime(2026, 11, 1, 6, 0, 0, 500000, tzinfo=UTC),
+    ),
     ("  Today ", utc(2026, 11, 18), utc(2026, 11, 19)),
     ("1D  OFFSET 7D", utc(2026, 11, 11), utc(2026, 11, 12)),
 ]
@@ -113,6 +116,9 @@ BAD_WINDOWS = [
         "window: invalid window '2026-11-01T00:00:00,2026-11-02T00:00:00': a pair must be two unix-second",
     ),
     ("1700000000,2026-11-02T00:00:00Z", "window: invalid window '1700000000,2026-11-02T00:00:00Z': a pair"),
+    ("999999999d", "window: invalid window '999999999d': outside the supported range of dates"),
+    ("1h offset 99999999999999d", "window: duration '99999999999999d' is too long"),
+    ("1,999999999999", "window: invalid window '1,999999999999': outside the supported range of dates"),
     (
         "2026-13-01T00:00:00Z,2026-11-02T00:00:00Z",
         "window: invalid window '2026-13-01T00:00:00Z,2026-11-02T00:00:00Z': '2026-13-01T00:00:00Z' is not a "
@@ -254,7 +260,7 @@ def test_split_pieces_tile_the_window(start_hour: int, hours: int, step: timedel
     pieces = split_window(window, step)
     assert pieces[0].start == window.start
     assert pieces[-1].end == window.end
-    assert all(a.end == b.start for a, b in zip(pieces, pieces[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
     if isinstance(step, timedelta):
         assert all(piece.duration == step for piece in pieces[:-1])
         assert pieces[-1].duration <= step

@@ -11,6 +11,8 @@ from kubetally.costs import COST_SCHEMAS, CostResult
 from kubetally.history import STRING_MAP, TIME
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
+UNIQUE = frozenset({"name", "container", "pv", "service"})
+"""Columns that identify a row within its (cluster, hour), so that every table has a total order."""
 
 
 def hours_of(start: datetime, hours: int) -> pl.Series:
@@ -41,14 +43,14 @@ def _fill(keys: pl.DataFrame, schema: pl.Schema, seed: int) -> pl.DataFrame:
             columns.append(pl.concat_list(pl.format("svc{}", row % 3)).alias(name))
         elif dtype == TIME:
             columns.append(pl.lit(START, dtype=TIME).alias(name))
+        elif name in UNIQUE:
+            columns.append(pl.format(f"{name}-{{}}-{seed}", row).alias(name))
         else:
             columns.append(pl.format(f"{name}-{{}}-{seed}", row % 97).alias(name))
     return keys.select(columns)
 
 
-def make_result(
-    clusters: Sequence[str], start: datetime, hours: int, pods: int, *, seed: int = 0
-) -> CostResult:
+def make_result(clusters: Sequence[str], start: datetime, hours: int, pods: int, *, seed: int = 0) -> CostResult:
     """``pods`` containers per cluster and hour, with one pv, lb and asset row per cluster, hour and pod."""
     grid = (
         pl.DataFrame({"cluster": list(clusters)})

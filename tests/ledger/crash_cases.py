@@ -10,7 +10,7 @@ from tests.ledger.builders import START, make_result
 CLUSTERS = ("alpha", "beta")
 OLD_START, OLD_END = START, START + timedelta(hours=24)
 NEW_START, NEW_END = START + timedelta(hours=12), START + timedelta(hours=36)
-PODS = 2500
+PODS = 1500
 
 
 def candidates() -> dict[str, CostResult]:

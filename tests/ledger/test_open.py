@@ -50,7 +50,7 @@ def test_a_duckdb_file_that_is_not_a_ledger_is_refused(ledger_path: Path) -> Non
     connection = duckdb.connect(str(ledger_path))
     connection.execute("CREATE TABLE something (x INTEGER)")
     connection.close()
-    with pytest.raises(LedgerError, match="not a kubetally ledger.*something"):
+    with pytest.raises(LedgerError, match=r"not a kubetally ledger.*something"):
         Ledger.open(ledger_path)
 
 
@@ -81,7 +81,7 @@ def test_read_only_open_of_a_missing_file_is_not_found(ledger_path: Path) -> Non
 
 
 def test_opening_in_a_missing_directory_names_it(tmp_path: Path) -> None:
-    with pytest.raises(LedgerError, match="directory .*nowhere does not exist"):
+    with pytest.raises(LedgerError, match=r"directory .*nowhere does not exist"):
         Ledger.open(tmp_path / "nowhere" / "ledger.duckdb")
 
 

@@ -8,12 +8,18 @@ controller. A row with no value for a key is named ``__unallocated__`` for that 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kubetally.domain.names import ALL
+from kubetally.domain.filter_sql import SqlFragment
+from kubetally.domain.names import (
+    ALL,
+    DEFAULT_LABEL_ALIASES,
+    SEPARATOR,
+    UNALLOCATED,
+    label_lookup_keys,
+)
 from kubetally.errors import InvalidAggregate
 
 
@@ -32,33 +38,6 @@ class KeySource(StrEnum):
     """``column[key]`` for the first of ``lookup_keys`` present in the map column ``column``."""
     ALL = "all"
     """One aggregate for everything: the constant ``constant``."""
-
-
-_LABEL_INVALID = re.compile(r"[^a-zA-Z0-9_]")
-
-
-def sanitize_label_name(name: str) -> str:
-    """The Prometheus form of a Kubernetes label or annotation name: every character other than ASCII
-    letters, digits and ``_`` becomes ``_``, and a leading digit gets a ``_`` prefix
-    (``app.kubernetes.io/name`` → ``app_kubernetes_io_name``)."""
-    cleaned = _LABEL_INVALID.sub("_", name)
-    return f"_{cleaned}" if cleaned[:1].isdigit() else cleaned
-
-
-def label_lookup_keys(name: str) -> tuple[str, ...]:
-    """Map keys to try, in order, for a label written as ``name``: the name itself, then its sanitised form."""
-    sanitized = sanitize_label_name(name)
-    return (name,) if sanitized == name else (name, sanitized)
-
-
-DEFAULT_LABEL_ALIASES: Mapping[str, str] = {
-    "department": "department",
-    "environment": "env",
-    "owner": "owner",
-    "product": "app",
-    "team": "team",
-}
-"""The labels OpenCost's ``department/environment/owner/product/team`` aggregations read by default."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +94,6 @@ SIMPLE_KEYS: Mapping[str, AggregateKey] = {
         _controller_of_kind("daemonset", "DaemonSet"),
         _controller_of_kind("job", "Job"),
         _controller_of_kind("cronjob", "CronJob"),
-        _controller_of_kind("replicaset", "ReplicaSet"),
     )
 }
 """Keys without an argument, by lower-case name."""
@@ -180,3 +158,48 @@ def parse_aggregate(
             raise InvalidAggregate(f"key {key.name!r} is repeated in {cleaned!r}")
         seen.add(key.name)
     return keys
+
+
+def value_sql(key: AggregateKey, columns: Mapping[str, str]) -> SqlFragment:
+    """A DuckDB expression for the key's value of one row: a VARCHAR, NULL when the row has none (empty
+    strings count as none).
+
+    ``columns`` maps ledger column names (``cluster``, ``controller_kind``, ``labels``, ...) to qualified SQL
+    expressions (``a.cluster``, ``p.controller_kind``, ``p.labels``).
+    """
+
+    def col(name: str) -> str:
+        try:
+            return columns[name]
+        except KeyError:
+            raise InvalidAggregate(f"key {key.name!r} cannot be aggregated on here") from None
+
+    if key.source is KeySource.ALL:
+        return SqlFragment("CAST(? AS VARCHAR)", (key.constant,))
+    if key.source is KeySource.COLUMN:
+        return SqlFragment(f"NULLIF({col(str(key.column))}, '')", ())
+    if key.source is KeySource.FIRST_OF_LIST:
+        return SqlFragment(f"NULLIF({col(str(key.column))}[1], '')", ())
+    if key.source is KeySource.MAP:
+        lookups = ", ".join(f"{col(str(key.column))}[?]" for _ in key.lookup_keys)
+        return SqlFragment(f"NULLIF(COALESCE({lookups}), '')", key.lookup_keys)
+    name, kind = col("controller"), col("controller_kind")
+    if key.source is KeySource.CONTROLLER_OF_KIND:
+        return SqlFragment(f"CASE WHEN {kind} = ? THEN NULLIF({name}, '') END", (key.controller_kind,))
+    return SqlFragment(
+        f"CASE WHEN NULLIF({name}, '') IS NULL THEN NULL WHEN NULLIF({kind}, '') IS NULL THEN {name} "
+        f"ELSE {kind} || ':' || {name} END",
+        (),
+    )
+
+
+def name_sql(keys: tuple[AggregateKey, ...], columns: Mapping[str, str]) -> SqlFragment:
+    """A DuckDB expression for the aggregate name of one row: the keys' values joined with ``/``, a missing
+    value reading ``__unallocated__``. ``keys`` must not be empty (unaggregated rows are named by
+    :func:`kubetally.domain.names.unaggregated_name`)."""
+    if not keys:
+        raise InvalidAggregate("no aggregation keys to name")
+    parts = [value_sql(key, columns) for key in keys]
+    sql = ", ".join(f"COALESCE({part.sql}, ?)" for part in parts)
+    params = tuple(param for part in parts for param in (*part.params, UNALLOCATED))
+    return SqlFragment(f"concat_ws(?, {sql})", (SEPARATOR, *params))

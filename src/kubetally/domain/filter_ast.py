@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kubetally.domain.aggregation import DEFAULT_LABEL_ALIASES, label_lookup_keys
+from kubetally.domain.names import DEFAULT_LABEL_ALIASES, label_lookup_keys
 
 
 class Op(StrEnum):
@@ -124,6 +124,10 @@ class Comparison:
     op: Op
     values: tuple[str, ...]
     key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.key is not None and self.kind is not FieldKind.SCALAR:
+            raise ValueError(f"{self.field}[{self.key}] reads one value: its kind must be {FieldKind.SCALAR}")
 
     @property
     def lookup_keys(self) -> tuple[str, ...]:

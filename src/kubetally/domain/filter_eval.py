@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from kubetally.domain.aggregation import label_lookup_keys
 from kubetally.domain.filter_ast import And, Comparison, FieldKind, Filter, Op
+from kubetally.domain.names import label_lookup_keys
 
 _TESTS: dict[Op, Callable[[str, str], bool]] = {
     Op.EQ: lambda subject, value: subject == value,

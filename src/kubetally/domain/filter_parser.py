@@ -30,7 +30,7 @@ from kubetally.errors import InvalidFilter
 _FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _BARE = re.compile(r"[A-Za-z0-9._/\-]+")
 _OPERATORS = ", ".join(op.value for op in Op)
-_COMBINATORS = {"+": "+", "|": "|"}
+_COMBINATORS = frozenset({"+", "|"})
 
 
 class _Parser:
@@ -40,9 +40,6 @@ class _Parser:
         self.text = text
         self.fields = fields
         self.pos = 0
-
-    def fail(self, message: str) -> InvalidFilter:
-        return InvalidFilter(message)
 
     def skip_space(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -54,14 +51,14 @@ class _Parser:
 
     def found(self) -> str:
         """What stands at the current position, for error messages."""
-        return f'"{self.text[self.pos]}"' if self.pos < len(self.text) else "end of filter"
+        return repr(self.text[self.pos]) if self.pos < len(self.text) else "end of filter"
 
     def parse(self) -> Filter:
         result = self.group(depth=0)
         if self.peek():
             if self.peek() == ")":
-                raise self.fail(f"unexpected ')' at {self.pos} (no matching '(')")
-            raise self.fail(f"unexpected {self.found()} at {self.pos} (expected '+', '|' or end of filter)")
+                raise InvalidFilter(f"unexpected ')' at {self.pos} (no matching '(')")
+            raise InvalidFilter(f"unexpected {self.found()} at {self.pos} (expected '+', '|' or end of filter)")
         return result
 
     def group(self, depth: int) -> Filter:
@@ -69,7 +66,7 @@ class _Parser:
         combinator = ""
         while (char := self.peek()) in _COMBINATORS:
             if combinator and char != combinator:
-                raise self.fail(
+                raise InvalidFilter(
                     f"cannot mix '+' and '|' without parentheses at {self.pos} (write e.g. (a|b)+c or a|(b+c))"
                 )
             combinator = char
@@ -85,7 +82,7 @@ class _Parser:
             self.pos += 1
             inner = self.group(depth + 1)
             if self.peek() != ")":
-                raise self.fail(f"expected ')' at {self.pos} to close '(' at {opened}, found {self.found()}")
+                raise InvalidFilter(f"expected ')' at {self.pos} to close '(' at {opened}, found {self.found()}")
             self.pos += 1
             return inner
         return self.comparison()
@@ -95,7 +92,7 @@ class _Parser:
         start = self.pos
         match = _FIELD.match(self.text, self.pos)
         if match is None:
-            raise self.fail(f"expected a field name at {self.pos}, found {self.found()}")
+            raise InvalidFilter(f"expected a field name at {self.pos}, found {self.found()}")
         name = match.group(0)
         self.pos = match.end()
         alias = self.fields.alias(name)
@@ -103,7 +100,7 @@ class _Parser:
         if alias is not None and spec is None:
             return self.finish(FieldSpec("label", FieldKind.MAP), alias, shorthand=False)
         if spec is None:
-            raise self.fail(f'unknown field "{name}" at {start} (expected one of {self.fields.describe()})')
+            raise InvalidFilter(f'unknown field "{name}" at {start} (expected one of {self.fields.describe()})')
         key, shorthand = self.key(spec)
         return self.finish(spec, key, shorthand)
 
@@ -111,20 +108,20 @@ class _Parser:
         """The ``[name]`` or shorthand ``:name`` after a field; ``(None, False)`` when there is none."""
         if self.pos < len(self.text) and self.text[self.pos] == "[":
             if spec.kind is not FieldKind.MAP:
-                raise self.fail(f'field "{spec.name}" takes no [key] at {self.pos}')
+                raise InvalidFilter(f'field "{spec.name}" takes no [key] at {self.pos}')
             self.pos += 1
             if self.pos < len(self.text) and self.text[self.pos] == '"':
                 key = self.string()
             else:
                 close = self.text.find("]", self.pos)
                 if close < 0:
-                    raise self.fail(f"missing ']' after {spec.name}[ at {self.pos}")
+                    raise InvalidFilter(f"missing ']' after {spec.name}[ at {self.pos}")
                 key = self.text[self.pos : close].strip()
                 self.pos = close
             if not key:
-                raise self.fail(f"empty key in {spec.name}[] at {self.pos}")
+                raise InvalidFilter(f"empty key in {spec.name}[] at {self.pos}")
             if self.pos >= len(self.text) or self.text[self.pos] != "]":
-                raise self.fail(f"missing ']' after {spec.name}[ at {self.pos}")
+                raise InvalidFilter(f"missing ']' after {spec.name}[ at {self.pos}")
             self.pos += 1
             return key, False
         if spec.kind is FieldKind.MAP and self.text.startswith(":", self.pos):
@@ -137,7 +134,7 @@ class _Parser:
     def finish(self, spec: FieldSpec, key: str | None, shorthand: bool) -> Comparison:
         op = self.operator(spec, key)
         if spec.kind is FieldKind.MAP and key is None and op.positive is Op.EQ:
-            raise self.fail(
+            raise InvalidFilter(
                 f'field "{spec.name}" needs a key for "{op.value}" at {self.pos} '
                 f'(e.g. {spec.name}[app]:"x"; {spec.name}~:"app" tests that the key exists)'
             )
@@ -155,7 +152,7 @@ class _Parser:
                 self.pos += len(op.value)
                 return op
         shown = f"{spec.name}[{key}]" if key is not None else spec.name
-        raise self.fail(
+        raise InvalidFilter(
             f'expected operator after field "{shown}" at {self.pos}, found {self.found()} (one of {_OPERATORS})'
         )
 
@@ -166,7 +163,7 @@ class _Parser:
         if shorthand and (match := _BARE.match(self.text, self.pos)) is not None:
             self.pos = match.end()
             return match.group(0)
-        raise self.fail(f"expected a double-quoted value at {self.pos}, found {self.found()}")
+        raise InvalidFilter(f"expected a double-quoted value at {self.pos}, found {self.found()}")
 
     def string(self) -> str:
         """A double-quoted string starting at ``pos``; leaves ``pos`` after the closing quote."""
@@ -183,13 +180,13 @@ class _Parser:
                 if not escaped:
                     break
                 if escaped not in ('"', "\\"):
-                    raise self.fail(f'invalid escape "\\{escaped}" at {self.pos} (only \\" and \\\\ are allowed)')
+                    raise InvalidFilter(f'invalid escape "\\{escaped}" at {self.pos} (only \\" and \\\\ are allowed)')
                 chars.append(escaped)
                 self.pos += 2
                 continue
             chars.append(char)
             self.pos += 1
-        raise self.fail(f"unterminated string at {opened}")
+        raise InvalidFilter(f"unterminated string at {opened}")
 
 
 def parse(text: str, fields: FieldSet) -> Filter:

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from kubetally.domain.aggregation import label_lookup_keys
 from kubetally.domain.filter_ast import And, Comparison, FieldKind, Filter, Op
+from kubetally.domain.names import label_lookup_keys
 from kubetally.errors import InvalidFilter
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 IDLE = "__idle__"
 """Capacity cost no workload was charged for."""
@@ -71,3 +72,30 @@ def asset_name(parts: Iterable[str | None]) -> str:
     """An asset key ``provider/account/project/category/cluster/type/service/providerID/name``; missing
     parts are empty, as in OpenCost."""
     return SEPARATOR.join(part or "" for part in parts)
+
+
+_LABEL_INVALID = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def sanitize_label_name(name: str) -> str:
+    """The Prometheus form of a Kubernetes label or annotation name: every character other than ASCII
+    letters, digits and ``_`` becomes ``_``, and a leading digit gets a ``_`` prefix
+    (``app.kubernetes.io/name`` → ``app_kubernetes_io_name``)."""
+    cleaned = _LABEL_INVALID.sub("_", name)
+    return f"_{cleaned}" if cleaned[:1].isdigit() else cleaned
+
+
+def label_lookup_keys(name: str) -> tuple[str, ...]:
+    """Map keys to try, in order, for a label written as ``name``: the name itself, then its sanitised form."""
+    sanitized = sanitize_label_name(name)
+    return (name,) if sanitized == name else (name, sanitized)
+
+
+DEFAULT_LABEL_ALIASES: Mapping[str, str] = {
+    "department": "department",
+    "environment": "env",
+    "owner": "owner",
+    "product": "app",
+    "team": "team",
+}
+"""The labels OpenCost's ``department/environment/owner/product/team`` aggregations read by default."""

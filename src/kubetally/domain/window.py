@@ -131,10 +131,13 @@ def parse_duration(text: str, parameter: str = "window") -> timedelta:
             "(e.g. 30s, 15m, 1h, 1d, 1w, 1h30m)",
             parameter,
         )
-    total = sum(
-        (int(count) * _UNITS[unit] for count, unit in _DURATION_PART.findall(cleaned)),
-        timedelta(),
-    )
+    try:
+        total = sum(
+            (int(count) * _UNITS[unit] for count, unit in _DURATION_PART.findall(cleaned)),
+            timedelta(),
+        )
+    except OverflowError:
+        raise InvalidWindow(f"duration {text!r} is too long", parameter) from None
     if total <= timedelta():
         raise InvalidWindow(f"duration {text!r} must be greater than zero", parameter)
     return total
@@ -146,7 +149,11 @@ def parse_window(text: str, now: datetime, *, align_to_hours: bool = True) -> Wi
     With ``align_to_hours`` (the default, and what every ledger query uses) the result is widened to whole
     hour buckets; without it the exact OpenCost window is returned.
     """
-    window = _parse_exact(text, _require_utc_now(now))
+    utc_now = _require_utc_now(now)
+    try:
+        window = _parse_exact(text, utc_now)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidWindow(f"invalid window {text!r}: outside the supported range of dates") from exc
     return window.aligned() if align_to_hours else window
 
 
@@ -175,6 +182,8 @@ def _parse_exact(text: str, now: datetime) -> Window:
 
 
 def _keyword_window(keyword: str, now: datetime) -> Window:
+    # At exactly Sunday / the 1st 00:00, "week" / "month" would be empty: they keep one microsecond, which
+    # hour alignment widens to the first hour.
     today = floor_to(now, DAY)
     sunday = today - (today.isoweekday() % 7) * DAY
     first_of_month = today.replace(day=1)

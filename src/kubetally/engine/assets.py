@@ -7,7 +7,7 @@ from datetime import datetime
 import polars as pl
 
 from kubetally.costs import ASSETS
-from kubetally.engine.compute_time import QUANTITY_HOURS, RESOURCES
+from kubetally.engine.resources import QUANTITY_HOURS, RESOURCES
 from kubetally.engine.rows import conform
 from kubetally.history import TIME
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kubetally.engine.segments import split_pieces
+from kubetally.engine.ids import Keys
 from kubetally.engine.spread import over_containers
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
 from kubetally.history import ClusterHistory
@@ -23,9 +24,9 @@ class Balancers:
     unmounted rows. ``unmounted``: the unmounted part per service piece with its ``price_source``.
     """
 
-    assets: pl.LazyFrame
-    details: pl.LazyFrame
-    unmounted: pl.LazyFrame
+    assets: pl.DataFrame
+    details: pl.DataFrame
+    unmounted: pl.DataFrame
 
 
 def load_balancer_services(history: ClusterHistory) -> pl.DataFrame:
@@ -41,7 +42,7 @@ def with_price_source(lb_prices: pl.DataFrame, observed: pl.DataFrame) -> pl.Dat
     return lb_prices.join(seen.with_columns(pl.lit("prometheus").alias("price_source")), on=SERVICE_KEY, how="left")
 
 
-def balancers(history: ClusterHistory, lb_prices: pl.DataFrame) -> Balancers:
+def balancers(history: ClusterHistory, keys: Keys, lb_prices: pl.DataFrame) -> Balancers:
     """LoadBalancer assets ($/h x hours) and each service-hour's split (R8)."""
     services = (
         load_balancer_services(history)
@@ -53,9 +54,10 @@ def balancers(history: ClusterHistory, lb_prices: pl.DataFrame) -> Balancers:
             pl.col("price_source").fill_null("default"),
         )
     )
-    pieces = explode_hours(services).with_row_index("piece_id").collect().lazy()
+    pieces = explode_hours(services).with_row_index("piece_id").collect()
     assets = (
-        pieces.sort(*SERVICE_KEY, "hour", "lo_us")
+        pieces.lazy()
+        .sort(*SERVICE_KEY, "hour", "lo_us")
         .group_by(*SERVICE_KEY, "hour")
         .agg(
             (pl.col("seconds").sum() / 60.0).alias("minutes"),
@@ -70,34 +72,36 @@ def balancers(history: ClusterHistory, lb_prices: pl.DataFrame) -> Balancers:
         .join(services.select("res_id", *SERVICE_KEY), on=SERVICE_KEY, how="inner")
     )
     split = split_pieces(pieces, users)
-    attributes = pieces.select("piece_id", *SERVICE_KEY, "hour", "ip", "private", "__cost_s", "price_source")
+    attributes = pieces.lazy().select("piece_id", *SERVICE_KEY, "hour", "ip", "private", "__cost_s", "price_source")
     value = [
         (pl.col("seconds") / SECONDS_PER_HOUR).alias("hours"),
         (pl.col("seconds") * pl.col("__cost_s")).alias("load_balancer_cost"),
     ]
-    shared = split.shares.join(attributes, on="piece_id").select(
+    shared = split.shares.lazy().join(attributes, on="piece_id").select(
         "cluster", "hour", "pod_uid", "namespace", "service", "ip", "private", *value
     )
-    workload = over_containers(shared, history.containers, ["hours", "load_balancer_cost"]).with_columns(
-        pl.lit("workload").alias("kind")
-    )
-    unmounted = split.unmounted.join(attributes, on="piece_id").select(
+    workload = over_containers(shared, keys, ["hours", "load_balancer_cost"]).join(
+        keys.containers.lazy().select("cid", "container"), on="cid", how="left"
+    ).with_columns(pl.lit("workload").alias("kind"))
+    unmounted_part = split.unmounted.lazy().join(attributes, on="piece_id").select(
         "cluster",
         "hour",
         pl.lit("unmounted").alias("kind"),
         "namespace",
         pl.lit(None, dtype=pl.String).alias("pod_uid"),
         pl.lit(None, dtype=pl.String).alias("container"),
+        pl.lit(None, dtype=pl.Int64).alias("cid"),
         "service",
         "ip",
         "private",
         *value,
         "price_source",
     )
-    key = ["cluster", "hour", "kind", "namespace", "pod_uid", "container", "service", "ip", "private"]
+    key = ["cluster", "hour", "kind", "namespace", "pod_uid", "container", "cid", "service", "ip", "private"]
     details = (
-        pl.concat([workload.select(*key, "hours", "load_balancer_cost"), unmounted.drop("price_source")])
+        pl.concat([workload.select(*key, "hours", "load_balancer_cost"), unmounted_part.drop("price_source")])
         .group_by(key)
         .agg(pl.col("hours", "load_balancer_cost").sum())
     )
-    return Balancers(assets=assets, details=details, unmounted=unmounted)
+    frames = pl.collect_all([assets, details, unmounted_part])
+    return Balancers(assets=frames[0], details=frames[1], unmounted=frames[2])

@@ -5,27 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 from kubetally.domain.policy import BillingMode, BillingPolicy
-from kubetally.domain.pricing import GIB
+from kubetally.engine.ids import CONTAINER_KEY, Keys
+from kubetally.engine.resources import PRICE, PRICE_UNIT, QUANTITY_HOURS, REQUEST, RESOURCES, USAGE
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
 from kubetally.errors import InvalidHistory
 from kubetally.history import ClusterHistory
 
-CONTAINER_KEY = ["cluster", "pod_uid", "container"]
-RESOURCES = ("cpu", "ram", "gpu")
-"""Compute resources, in the order of the ALLOCATIONS columns."""
 
-QUANTITY_HOURS = {"cpu": "cpu_core_hours", "ram": "ram_byte_hours", "gpu": "gpu_hours"}
-"""The billed quantity-hours column of each resource."""
-
-REQUEST = {"cpu": "cpu_core_request_average", "ram": "ram_byte_request_average", "gpu": "gpu_request_average"}
-USAGE = {"cpu": "cpu_core_usage_average", "ram": "ram_byte_usage_average", "gpu": "gpu_usage_average"}
-PRICE = {"cpu": "cpu_price_per_core_hour", "ram": "ram_price_per_gib_hour", "gpu": "gpu_price_per_gpu_hour"}
-PRICE_UNIT = {"cpu": 1.0, "ram": GIB, "gpu": 1.0}
-"""Divisor turning quantity-hours into the unit the price is quoted in (GiB-hours for RAM)."""
-
-
-def running_time(history: ClusterHistory, policy: BillingPolicy) -> pl.LazyFrame:
-    """R1: per container and bucket, running seconds ``r``, billed seconds ``b`` and charged waiting seconds.
+def running_time(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> pl.LazyFrame:
+    """R1: per ``cid`` and bucket, running seconds, billed seconds and charged waiting seconds.
 
     Only buckets with billed time or charged waiting time are kept.
     """
@@ -36,9 +24,12 @@ def running_time(history: ClusterHistory, policy: BillingPolicy) -> pl.LazyFrame
         pl.when((r > 0) & (r < minimum)).then(pl.lit(minimum)).otherwise(r).clip(upper_bound=SECONDS_PER_HOUR)
     )
     charged_waiting = pl.col("waiting_seconds") if policy.charge_reserved_waiting else pl.lit(0.0)
+    intervals = history.container_intervals.lazy().join(
+        keys.containers.lazy().select(*CONTAINER_KEY, "cid"), on=CONTAINER_KEY, how="inner"
+    )
     return (
-        explode_hours(history.container_intervals.lazy())
-        .group_by([*CONTAINER_KEY, "hour"])
+        explode_hours(intervals.select("cid", "state", "start", "end"))
+        .group_by("cid", "hour")
         .agg(
             pl.col("seconds").filter(running).sum().alias("running_seconds"),
             pl.col("seconds").filter(~running).sum().alias("waiting_seconds"),
@@ -58,11 +49,12 @@ def billed_quantity(resource: str, mode: BillingMode) -> pl.Expr:
     return pl.max_horizontal(req, use)
 
 
-def compute_rows(history: ClusterHistory, node_prices: pl.DataFrame, policy: BillingPolicy) -> pl.LazyFrame:
+def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> pl.LazyFrame:
     """R1–R3: one row per container and bucket with billed or charged waiting time.
 
-    Columns: the container key, ``hour``, ``node``, ``running_minutes``, the request/usage averages and maxima,
-    the quantity-hours and the unadjusted ``*_cost`` of CPU, RAM and GPU.
+    Columns: ``cid``, ``hour``, ``nid``, ``running_minutes``, the request/usage averages and maxima, the
+    quantity-hours and the unadjusted ``*_cost`` of CPU, RAM and GPU. ``cpu_cost`` is null where the container's
+    pod has no priced node (see :func:`check_priced`).
     """
     r = pl.col("running_seconds")
     ran = r > 0
@@ -76,24 +68,18 @@ def compute_rows(history: ClusterHistory, node_prices: pl.DataFrame, policy: Bil
     def when_billed(expr: pl.Expr) -> pl.Expr:
         return pl.when(has_billed).then(expr).otherwise(0.0)
 
-    requests = history.containers.lazy().select(
-        *CONTAINER_KEY,
-        pl.col("cpu_request_cores").alias("req_cpu"),
-        pl.col("ram_request_bytes").alias("req_ram"),
-        pl.col("gpu_request").alias("req_gpu"),
+    usage = (
+        history.usage.lazy()
+        .join(keys.containers.lazy().select(*CONTAINER_KEY, "cid"), on=CONTAINER_KEY, how="inner")
+        .select("cid", "hour", "cpu_core_seconds", "cpu_cores_max", "ram_bytes_avg", "ram_bytes_max", "gpu_usage_avg")
     )
-    usage = history.usage.lazy().select(
-        *CONTAINER_KEY, "hour", "cpu_core_seconds", "cpu_cores_max", "ram_bytes_avg", "ram_bytes_max", "gpu_usage_avg"
+    per_container = keys.containers.lazy().select(
+        "cid", "nid", "req_cpu", "req_ram", "req_gpu", *PRICE.values()
     )
-    pods = history.pods.lazy().select("cluster", "pod_uid", "node")
-    prices = node_prices.lazy().select("cluster", "node", *PRICE.values())
     rows = (
-        running_time(history, policy)
-        .join(requests, on=CONTAINER_KEY, how="left")
-        .join(usage, on=[*CONTAINER_KEY, "hour"], how="left")
-        .join(pods, on=["cluster", "pod_uid"], how="left")
-        .join(prices, on=["cluster", "node"], how="left")
-        .with_columns(pl.col("req_cpu", "req_ram", "req_gpu").fill_null(0.0))
+        running_time(history, keys, policy)
+        .join(usage, on=["cid", "hour"], how="left")
+        .join(per_container, on="cid", how="left")
         .with_columns(
             over_running(pl.col("cpu_core_seconds") / r).alias("use_cpu"),
             over_running(pl.col("ram_bytes_avg")).alias("use_ram"),
@@ -116,9 +102,9 @@ def compute_rows(history: ClusterHistory, node_prices: pl.DataFrame, policy: Bil
         for res in RESOURCES
     )
     return rows.select(
-        *CONTAINER_KEY,
+        "cid",
         "hour",
-        "node",
+        "nid",
         "running_minutes",
         *REQUEST.values(),
         *USAGE.values(),
@@ -129,12 +115,20 @@ def compute_rows(history: ClusterHistory, node_prices: pl.DataFrame, policy: Bil
     )
 
 
-def check_priced(rows: pl.DataFrame) -> None:
-    """Raise InvalidHistory when a charged container's pod has no node or its node has no price."""
-    unpriced = rows.filter(pl.col("cpu_cost").is_null() | pl.col("node").is_null())
+def check_priced(rows: pl.DataFrame, keys: Keys) -> None:
+    """Raise InvalidHistory when a charged container's pod has no node or its node is absent from ``nodes``."""
+    unpriced = rows.filter(pl.col("nid").is_null())
     if unpriced.height:
-        sample = unpriced.select("cluster", "pod_uid", "node").unique().head(3).rows()
+        sample = (
+            unpriced.select("cid")
+            .unique()
+            .join(keys.containers, on="cid")
+            .select("cluster", "pod_uid", "node")
+            .sort("cluster", "pod_uid")
+            .head(3)
+            .rows()
+        )
         raise InvalidHistory(
-            f"{unpriced.height} charged container-hours run on a pod whose node is unknown or absent from "
-            f"'nodes' (cluster, pod_uid, node): {sample}"
+            f"{unpriced.height} charged container-hours belong to pods whose node is unknown or absent from "
+            f"table 'nodes' (cluster, pod_uid, node): {sample}"
         )

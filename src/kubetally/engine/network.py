@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from kubetally.domain.pricing import GIB
+from kubetally.engine.ids import Keys
 from kubetally.engine.spread import over_containers
 from kubetally.history import ClusterHistory
 
@@ -23,16 +24,19 @@ NETWORK_VALUES = [
 ]
 
 
-def network(history: ClusterHistory, cluster_prices: pl.DataFrame) -> pl.LazyFrame:
-    """Per container and bucket: egress and receive bytes and network costs (R9).
+def pod_network(history: ClusterHistory, cluster_prices: pl.DataFrame) -> pl.LazyFrame:
+    """Per pod and bucket (one row each): egress and receive bytes and network costs by class (R9).
 
-    Only egress rows with any bytes count; a pod's values are split evenly among its spec containers.
+    Only egress rows with any bytes count; several rows of one pod and bucket are summed.
     """
     classes = [*CLASS_COSTS, "unclassified"]
     priced = {c: pl.col(f"{c}_bytes") / GIB * pl.col(f"{c}_egress_price_per_gib").fill_null(0.0) for c in classes}
-    pods = (
+    volumes = [f"{c}_bytes" for c in classes] + ["receive_bytes"]
+    return (
         history.egress.lazy()
-        .filter(pl.sum_horizontal(*[f"{c}_bytes" for c in classes], "receive_bytes") > 0)
+        .filter(pl.sum_horizontal(volumes) > 0)
+        .group_by("cluster", "pod_uid", "hour")
+        .agg(pl.col(volumes).sum())
         .join(cluster_prices.lazy(), on="cluster", how="left")
         .select(
             "cluster",
@@ -44,13 +48,17 @@ def network(history: ClusterHistory, cluster_prices: pl.DataFrame) -> pl.LazyFra
             pl.sum_horizontal(*priced.values()).alias("network_cost"),
         )
     )
-    return over_containers(pods, history.containers, NETWORK_VALUES)
 
 
-def network_assets(shares: pl.LazyFrame) -> pl.LazyFrame:
-    """One Network asset per cluster and bucket with egress: the bucket's total network cost."""
+def container_network(pods: pl.LazyFrame, keys: Keys) -> pl.LazyFrame:
+    """:func:`pod_network` split evenly among each pod's spec containers, per ``cid`` and bucket."""
+    return over_containers(pods, keys, NETWORK_VALUES).drop("cluster", "pod_uid")
+
+
+def network_totals(pods: pl.LazyFrame) -> pl.LazyFrame:
+    """Per cluster and bucket with egress: the bucket's total network cost (the Network asset)."""
     return (
-        shares.group_by("cluster", "hour")
+        pods.group_by("cluster", "hour")
         .agg(pl.col("network_cost").sum().alias("total_cost"), pl.col("network_transfer_bytes").sum())
         .filter(pl.col("network_transfer_bytes") > 0)
         .drop("network_transfer_bytes")

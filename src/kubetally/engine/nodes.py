@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from kubetally.engine.compute_time import PRICE, PRICE_UNIT, QUANTITY_HOURS, RESOURCES
+from kubetally.engine.ids import Keys
+from kubetally.engine.resources import ADJUSTMENTS, COSTS, PRICE, PRICE_UNIT, QUANTITY_HOURS, RESOURCES
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
 from kubetally.history import ClusterHistory
 
-NODE_KEY = ["cluster", "node", "hour"]
+NODE_KEY = ["nid", "hour"]
 CAPACITY = {"cpu": "cpu_cores", "ram": "ram_bytes", "gpu": "gpu_count"}
 ATTRIBUTES = ["provider_id", "instance_type", "region", "zone", "labels", "cpu_cores", "ram_bytes", "gpu_count"]
+PRICE_ATTRIBUTES = ["cluster", "node", "preemptible", "discount", "price_source", *PRICE.values()]
 
 
-def node_hours(history: ClusterHistory, node_prices: pl.DataFrame) -> pl.LazyFrame:
+def node_hours(history: ClusterHistory, keys: Keys) -> pl.LazyFrame:
     """R4: per node and bucket with existence, ``node_hours``, capacity-hours, unit prices and resource costs.
 
     Capacity-hours are Σ capacity x overlap over the node's existence intervals (capacity x ``node_hours`` when
@@ -21,13 +23,14 @@ def node_hours(history: ClusterHistory, node_prices: pl.DataFrame) -> pl.LazyFra
     """
     hours = pl.col("seconds") / SECONDS_PER_HOUR
     capacity_hours = [(pl.col(CAPACITY[res]) * hours).sum().alias(QUANTITY_HOURS[res]) for res in RESOURCES]
+    nids = keys.nodes.lazy().select("nid", "cluster", "node")
     return (
-        explode_hours(history.nodes.lazy())
+        explode_hours(history.nodes.lazy().join(nids, on=["cluster", "node"], how="inner"))
         .sort([*NODE_KEY, "lo_us"])
         .group_by(NODE_KEY)
         .agg(hours.sum().alias("node_hours"), *capacity_hours, *[pl.col(a).last() for a in ATTRIBUTES])
         .filter(pl.col("node_hours") > 0)
-        .join(node_prices.lazy(), on=["cluster", "node"], how="left")
+        .join(keys.nodes.lazy().select("nid", *PRICE_ATTRIBUTES), on="nid", how="left")
         .with_columns(
             (pl.col(QUANTITY_HOURS[res]) / PRICE_UNIT[res] * pl.col(PRICE[res])).alias(f"{res}_cost")
             for res in RESOURCES
@@ -40,7 +43,9 @@ def adjust_overcommit(rows: pl.LazyFrame, nodes: pl.LazyFrame) -> pl.LazyFrame:
 
     A node absent in a bucket has capacity 0 there, so rows on it are charged nothing.
     """
-    charged = rows.group_by(NODE_KEY).agg(pl.col(QUANTITY_HOURS[res]).sum().alias(f"__a_{res}") for res in RESOURCES)
+    charged = rows.group_by(NODE_KEY).agg(
+        pl.col(QUANTITY_HOURS[res]).sum().alias(f"__a_{res}") for res in RESOURCES
+    )
     capacity = nodes.select(*NODE_KEY, *[pl.col(QUANTITY_HOURS[res]).alias(f"__c_{res}") for res in RESOURCES])
     factors = (
         charged.join(capacity, on=NODE_KEY, how="left")
@@ -58,7 +63,9 @@ def adjust_overcommit(rows: pl.LazyFrame, nodes: pl.LazyFrame) -> pl.LazyFrame:
     )
     return (
         rows.join(factors, on=NODE_KEY, how="left")
-        .with_columns((pl.col(f"{res}_cost") * pl.col(f"__f_{res}")).alias(f"{res}_cost_adjustment") for res in RESOURCES)
+        .with_columns(
+            (pl.col(f"{res}_cost") * pl.col(f"__f_{res}")).alias(f"{res}_cost_adjustment") for res in RESOURCES
+        )
         .drop(f"__f_{res}" for res in RESOURCES)
     )
 
@@ -69,21 +76,23 @@ def idle_rows(rows: pl.LazyFrame, nodes: pl.LazyFrame) -> pl.LazyFrame:
     Idle quantity-hours are the capacity-hours no workload was billed for, also at least 0.
     """
     charged = rows.group_by(NODE_KEY).agg(
-        *[(pl.col(f"{res}_cost") + pl.col(f"{res}_cost_adjustment")).sum().alias(f"__cost_{res}") for res in RESOURCES],
+        *[(pl.col(cost) + pl.col(adj)).sum().alias(f"__{cost}") for cost, adj in zip(COSTS, ADJUSTMENTS, strict=True)],
         *[pl.col(QUANTITY_HOURS[res]).sum().alias(f"__qty_{res}") for res in RESOURCES],
     )
-    used = [f"__cost_{res}" for res in RESOURCES] + [f"__qty_{res}" for res in RESOURCES]
+    used = [f"__{cost}" for cost in COSTS] + [f"__qty_{res}" for res in RESOURCES]
     return (
         nodes.join(charged, on=NODE_KEY, how="left")
         .with_columns(pl.col(used).fill_null(0.0))
         .select(
-            *NODE_KEY,
+            "cluster",
+            "hour",
+            "node",
             (pl.col("node_hours") * 60.0).alias("running_minutes"),
             *[
                 (pl.col(QUANTITY_HOURS[res]) - pl.col(f"__qty_{res}")).clip(lower_bound=0.0).alias(QUANTITY_HOURS[res])
                 for res in RESOURCES
             ],
-            *[(pl.col(f"{res}_cost") - pl.col(f"__cost_{res}")).clip(lower_bound=0.0).alias(f"{res}_cost") for res in RESOURCES],
+            *[(pl.col(cost) - pl.col(f"__{cost}")).clip(lower_bound=0.0).alias(cost) for cost in COSTS],
             "price_source",
         )
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from kubetally.costs import ALLOCATION_LBS, ALLOCATION_PVS, ALLOCATIONS, ASSETS, CostResult
+from kubetally.costs import ALLOCATION_LBS, ALLOCATION_PVS, COST_SCHEMAS, CostResult
 from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
 from kubetally.engine import assets as asset_parts
 from kubetally.engine.balancers import balancers, load_balancer_services
 from kubetally.engine.compute_time import check_priced, compute_rows
-from kubetally.engine.network import network, network_assets
+from kubetally.engine.ids import build_keys
+from kubetally.engine.network import container_network, network_totals, pod_network
 from kubetally.engine.nodes import adjust_overcommit, idle_rows, node_hours
 from kubetally.engine.rows import (
     WORKLOAD_KEY,
@@ -36,52 +37,53 @@ def compute(history: ClusterHistory, prices: PriceBook, policy: BillingPolicy) -
     The steps follow docs/cost-model.md in order, because each needs the previous one: prices (R3) before any
     cost; node capacity per bucket (R4) before the over-commit adjustment (R5), which needs every container's
     billed quantity (R1–R3) on the node; idle (R6) only after the adjustment; storage (R7), load balancers (R8)
-    and network (R9) are independent of compute and are added to the workload rows (R11) at the end.
+    and network (R9) do not depend on compute and join the workload rows (R11) at the end.
+
+    Raises InvalidHistory when a container is charged on a pod whose node is not in the history.
     """
     node_prices = prices.node_prices(history.nodes, history.observed_node_prices)
     volume_prices = prices.volume_prices(history.volumes, history.observed_volume_prices)
     lb_prices = prices.lb_prices(load_balancer_services(history), history.observed_lb_prices)
     cluster_prices = prices.cluster_prices(history_clusters(history), history.observed_cluster_prices)
 
-    nodes = node_hours(history, node_prices).collect().lazy()
-    compute_part = compute_rows(history, node_prices, policy).collect()
-    check_priced(compute_part)
-    adjusted = adjust_overcommit(compute_part.lazy(), nodes).collect().lazy()
-    disks = storage(history, volume_prices)
-    lbs = balancers(history, lb_prices)
-    egress = network(history, cluster_prices)
+    keys = build_keys(history, node_prices)
+    nodes, charged = pl.collect_all([node_hours(history, keys), compute_rows(history, keys, policy)])
+    check_priced(charged, keys)
+    adjusted = adjust_overcommit(charged.lazy(), nodes.lazy()).collect().lazy()
+    disks = storage(history, keys, volume_prices)
+    lbs = balancers(history, keys, lb_prices)
+    egress = pod_network(history, cluster_prices).collect().lazy()
 
-    per_container = [
-        adjusted.drop("node"),
-        disks.details.filter(pl.col("kind") == "workload").select(*WORKLOAD_KEY, "pv_byte_hours", "pv_cost"),
-        lbs.details.filter(pl.col("kind") == "workload").select(*WORKLOAD_KEY, "load_balancer_cost"),
-        egress,
+    unique_parts = [adjusted.drop("nid"), container_network(egress, keys)]
+    parts = [
+        disks.details.lazy().filter(pl.col("kind") == "workload").select(*WORKLOAD_KEY, "pv_byte_hours", "pv_cost"),
+        lbs.details.lazy().filter(pl.col("kind") == "workload").select(*WORKLOAD_KEY, "load_balancer_cost"),
     ]
     unmounted = [
-        disks.unmounted.select("cluster", "hour", "namespace", "pv_byte_hours", "pv_cost", "price_source"),
-        lbs.unmounted.select("cluster", "hour", "namespace", "load_balancer_cost", "price_source"),
+        disks.unmounted.lazy().select("cluster", "hour", "namespace", "pv_byte_hours", "pv_cost", "price_source"),
+        lbs.unmounted.lazy().select("cluster", "hour", "namespace", "load_balancer_cost", "price_source"),
     ]
     allocations = pl.concat(
         [
-            workload_rows(history, node_prices, per_container),
+            workload_rows(keys, unique_parts, parts),
             unmounted_rows(unmounted),
-            idle_allocations(idle_rows(adjusted, nodes)),
+            idle_allocations(idle_rows(adjusted, nodes.lazy())),
         ]
-    ).sort("cluster", "hour", "kind", "node", "namespace", "pod", "container", nulls_last=True)
+    )
     assets = asset_parts.asset_rows(
         [
-            asset_parts.node_assets(nodes),
-            asset_parts.disk_assets(disks.assets),
-            asset_parts.load_balancer_assets(lbs.assets),
-            asset_parts.network_assets(network_assets(egress)),
+            asset_parts.node_assets(nodes.lazy()),
+            asset_parts.disk_assets(disks.assets.lazy()),
+            asset_parts.load_balancer_assets(lbs.assets.lazy()),
+            asset_parts.network_assets(network_totals(egress)),
             asset_parts.management_assets(history.start, history.end, cluster_prices),
         ]
     ).sort("cluster", "hour", "type", "name")
     frames = pl.collect_all(
         [
             allocations,
-            conform(disks.details, ALLOCATION_PVS).sort("cluster", "hour", "kind", "pv", "pod_uid", "container"),
-            conform(lbs.details, ALLOCATION_LBS).sort("cluster", "hour", "kind", "service", "pod_uid", "container"),
+            conform(disks.details.lazy(), ALLOCATION_PVS),
+            conform(lbs.details.lazy(), ALLOCATION_LBS),
             pod_dimensions(history).sort("cluster", "pod_uid"),
             assets,
         ]
@@ -92,7 +94,8 @@ def compute(history: ClusterHistory, prices: PriceBook, policy: BillingPolicy) -
 
 
 def check_schemas(result: CostResult) -> None:
-    """Assert the output frames have the CostResult schemas (a programming error otherwise)."""
-    for frame, schema in ((result.allocations, ALLOCATIONS), (result.assets, ASSETS)):
+    """Raise AssertionError when an output frame lacks its CostResult schema (a defect of the engine)."""
+    for name, schema in COST_SCHEMAS.items():
+        frame: pl.DataFrame = getattr(result, name)
         if frame.schema != schema:
-            raise AssertionError(f"engine produced schema {frame.schema}, expected {schema}")
+            raise AssertionError(f"engine produced {name} with schema {frame.schema}, expected {schema}")

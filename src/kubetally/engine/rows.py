@@ -5,10 +5,12 @@ from __future__ import annotations
 import polars as pl
 
 from kubetally.costs import ALLOCATIONS, POD_DIMENSIONS
-from kubetally.engine.compute_time import RESOURCES
-from kubetally.history import STRING_MAP, ClusterHistory
+from kubetally.engine.ids import Keys
+from kubetally.engine.resources import RESOURCES
+from kubetally.engine.timeline import HOUR_US
+from kubetally.history import STRING_MAP, TIME, ClusterHistory
 
-WORKLOAD_KEY = ["cluster", "pod_uid", "container", "hour"]
+WORKLOAD_KEY = ["cid", "hour"]
 UNMOUNTED = "__unmounted__"
 COST_PARTS = [
     *[f"{res}_cost" for res in RESOURCES],
@@ -41,25 +43,41 @@ def with_total(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def workload_rows(
-    history: ClusterHistory, node_prices: pl.DataFrame, parts: list[pl.LazyFrame]
-) -> pl.LazyFrame:
+def workload_rows(keys: Keys, unique_parts: list[pl.LazyFrame], parts: list[pl.LazyFrame]) -> pl.LazyFrame:
     """One workload row per container and bucket that has compute, storage, load balancer or network cost.
 
-    Each part holds :data:`WORKLOAD_KEY` and some value columns; parts are summed per key, and the pod's
-    namespace, name, node and the node's ``price_source`` are added.
+    Every part holds :data:`WORKLOAD_KEY` and its own value columns. ``unique_parts`` have at most one row per
+    key; ``parts`` may have several, which are summed first. The parts are then full-joined on one integer key
+    (cheaper than summing their union), and the container's name, pod, namespace, node and the node's
+    ``price_source`` are added.
     """
-    dimensions = history.pods.lazy().select("cluster", "pod_uid", "namespace", "pod", "node")
-    sources = node_prices.lazy().select("cluster", "node", "price_source")
-    combined = pl.concat(parts, how="diagonal_relaxed")
-    values = [c for c in combined.collect_schema().names() if c not in WORKLOAD_KEY]
+    dimensions = keys.containers.lazy().select(
+        "cid", "cluster", "pod_uid", "container", "namespace", "pod", "node", "price_source"
+    )
+    keyed = [part.with_columns(row_key()).drop(WORKLOAD_KEY) for part in unique_parts]
+    for part in parts:
+        values = [c for c in part.collect_schema().names() if c not in WORKLOAD_KEY]
+        keyed.append(part.with_columns(row_key()).group_by("__key").agg(pl.col(values).sum()))
+    combined = keyed[0]
+    for part in keyed[1:]:
+        combined = combined.join(part, on="__key", how="full", coalesce=True)
     return with_total(
-        combined.group_by(WORKLOAD_KEY)
-        .agg(pl.col(values).sum())
-        .join(dimensions, on=["cluster", "pod_uid"], how="left")
-        .join(sources, on=["cluster", "node"], how="left")
+        combined.with_columns(
+            (pl.col("__key") // HOURS_SPAN).alias("cid"),
+            ((pl.col("__key") % HOURS_SPAN) * HOUR_US).cast(TIME).alias("hour"),
+        )
+        .join(dimensions, on="cid", how="left")
         .with_columns(pl.lit("workload").alias("kind"))
     )
+
+
+HOURS_SPAN = 1 << 22
+"""Hour indexes (hours since 1970) stay below this until the year 2448, so ``cid`` x span + hour is unique."""
+
+
+def row_key() -> pl.Expr:
+    """One int64 per (``cid``, ``hour``): ``cid`` x :data:`HOURS_SPAN` + hours since the epoch."""
+    return (pl.col("cid") * HOURS_SPAN + pl.col("hour").dt.epoch("us") // HOUR_US).alias("__key")
 
 
 def unmounted_rows(parts: list[pl.LazyFrame]) -> pl.LazyFrame:

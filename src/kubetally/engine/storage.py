@@ -8,6 +8,7 @@ import polars as pl
 
 from kubetally.domain.pricing import GIB
 from kubetally.engine.segments import split_pieces
+from kubetally.engine.ids import Keys
 from kubetally.engine.spread import over_containers
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
 from kubetally.history import ClusterHistory
@@ -21,12 +22,12 @@ class Storage:
     ``unmounted``: the unmounted part per volume piece with the volume's ``price_source``.
     """
 
-    assets: pl.LazyFrame
-    details: pl.LazyFrame
-    unmounted: pl.LazyFrame
+    assets: pl.DataFrame
+    details: pl.DataFrame
+    unmounted: pl.DataFrame
 
 
-def storage(history: ClusterHistory, volume_prices: pl.DataFrame) -> Storage:
+def storage(history: ClusterHistory, keys: Keys, volume_prices: pl.DataFrame) -> Storage:
     """Disk assets (capacity GiB x hours x $/GiB-h) and each volume-hour's split (R7)."""
     volumes = (
         history.volumes.lazy()
@@ -38,9 +39,10 @@ def storage(history: ClusterHistory, volume_prices: pl.DataFrame) -> Storage:
             pl.when(pl.col("claim").is_null()).then(None).otherwise(pl.col("claim_namespace")).alias("__ns"),
         )
     )
-    pieces = explode_hours(volumes).with_row_index("piece_id").collect().lazy()
+    pieces = explode_hours(volumes).with_row_index("piece_id").collect()
     assets = (
-        pieces.sort("cluster", "pv", "hour", "lo_us")
+        pieces.lazy()
+        .sort("cluster", "pv", "hour", "lo_us")
         .group_by("cluster", "pv", "hour")
         .agg(
             (pl.col("seconds").sum() / 60.0).alias("minutes"),
@@ -61,35 +63,37 @@ def storage(history: ClusterHistory, volume_prices: pl.DataFrame) -> Storage:
         )
     )
     split = split_pieces(pieces, users)
-    attributes = pieces.select(
+    attributes = pieces.lazy().select(
         "piece_id", "cluster", "hour", "pv", "provider_id", "__ns", "__cost_s", "__bytes_s", "price_source"
     )
     value = [
         (pl.col("seconds") * pl.col("__bytes_s")).alias("pv_byte_hours"),
         (pl.col("seconds") * pl.col("__cost_s")).alias("pv_cost"),
     ]
-    shared = split.shares.join(attributes, on="piece_id").select(
+    shared = split.shares.lazy().join(attributes, on="piece_id").select(
         "cluster", "hour", "pod_uid", pl.col("__ns").alias("namespace"), "pv", "provider_id", *value
     )
-    workload = over_containers(shared, history.containers, ["pv_byte_hours", "pv_cost"]).with_columns(
-        pl.lit("workload").alias("kind")
-    )
-    unmounted = split.unmounted.join(attributes, on="piece_id").select(
+    workload = over_containers(shared, keys, ["pv_byte_hours", "pv_cost"]).join(
+        keys.containers.lazy().select("cid", "container"), on="cid", how="left"
+    ).with_columns(pl.lit("workload").alias("kind"))
+    unmounted_part = split.unmounted.lazy().join(attributes, on="piece_id").select(
         "cluster",
         "hour",
         pl.lit("unmounted").alias("kind"),
         pl.col("__ns").alias("namespace"),
         pl.lit(None, dtype=pl.String).alias("pod_uid"),
         pl.lit(None, dtype=pl.String).alias("container"),
+        pl.lit(None, dtype=pl.Int64).alias("cid"),
         "pv",
         "provider_id",
         *value,
         "price_source",
     )
-    key = ["cluster", "hour", "kind", "namespace", "pod_uid", "container", "pv", "provider_id"]
+    key = ["cluster", "hour", "kind", "namespace", "pod_uid", "container", "cid", "pv", "provider_id"]
     details = (
-        pl.concat([workload.select(*key, "pv_byte_hours", "pv_cost"), unmounted.drop("price_source")])
+        pl.concat([workload.select(*key, "pv_byte_hours", "pv_cost"), unmounted_part.drop("price_source")])
         .group_by(key)
         .agg(pl.col("pv_byte_hours", "pv_cost").sum())
     )
-    return Storage(assets=assets, details=details, unmounted=unmounted)
+    frames = pl.collect_all([assets, details, unmounted_part])
+    return Storage(assets=frames[0], details=frames[1], unmounted=frames[2])

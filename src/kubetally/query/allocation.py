@@ -21,6 +21,7 @@ from kubetally.domain.aggregation import SIMPLE_KEYS, AggregateKey
 from kubetally.domain.names import IDLE, SEPARATOR, UNAGGREGATED_PARTS, UNALLOCATED
 from kubetally.query.allocation_shape import allocation_sets
 from kubetally.query.idle import IS_IDLE, SCOPE, apply_idle
+from kubetally.query.names import complete_groups
 from kubetally.query.params import AllocationQuery, IdleMode
 from kubetally.query.share import apply_sharing
 from kubetally.query.sql import SUM_COLUMNS, TIME_WEIGHTED, GroupSpec, ShareRule, allocation_group_sql, overhead_sql
@@ -97,7 +98,7 @@ def grouped_frame(ledger: Reader, query: AllocationQuery) -> pl.DataFrame:
         properties=not query.aggregate,
     )
     sql = allocation_group_sql(spec)
-    frame = _prepare(ledger.fetch(sql.text, sql.params), len(keys))
+    frame = _prepare(complete_groups(ledger.fetch(sql.text, sql.params), keys), len(keys))
     scopes = None
     if query.filter is not None:
         scopes = frame.filter(~IS_IDLE & pl.col("in_filter")).select(SCOPE).unique()

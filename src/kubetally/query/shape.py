@@ -34,13 +34,17 @@ def iso(value: datetime) -> str:
 
 
 def with_span(frame: pl.DataFrame, sets: Sequence[Window]) -> pl.DataFrame:
-    """Add ``start``/``end`` (first hour bucket to the end of the last, clipped to the set) and ``minutes``."""
-    ends = pl.Series("set_end", [w.end for w in sets], dtype=pl.Datetime("us", "UTC"))
+    """Add ``start``/``end`` (first hour bucket to the end of the last, clipped to the set; the whole set for
+    rows without hours, such as ``__shared__``) and ``minutes``."""
+    time = pl.Datetime("us", "UTC")
+    starts = pl.Series("set_start", [w.start for w in sets], dtype=time)
+    ends = pl.Series("set_end", [w.end for w in sets], dtype=time)
+    set_start = pl.lit(starts).gather(pl.col("set_idx"))
     set_end = pl.lit(ends).gather(pl.col("set_idx"))
     end = pl.min_horizontal(pl.col("last_hour") + pl.duration(hours=1), set_end)
-    return frame.with_columns(start=pl.col("first_hour"), end=end).with_columns(
-        minutes=(pl.col("end") - pl.col("start")).dt.total_seconds().cast(pl.Float64) / 60.0
-    )
+    return frame.with_columns(
+        start=pl.coalesce(pl.col("first_hour"), set_start), end=pl.coalesce(end, set_end)
+    ).with_columns(minutes=(pl.col("end") - pl.col("start")).dt.total_seconds().cast(pl.Float64) / 60.0)
 
 
 def map_to_dict(entries: object) -> dict[str, str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from kubetally.history import TIME, ClusterHistory
+from kubetally.history import SCHEMAS, TIME, ClusterHistory
 from kubetally.sources.simulator.model import Simulation, Span
 
 IntArray = npt.NDArray[np.int64]
@@ -20,13 +22,20 @@ def to_history(sim: Simulation) -> ClusterHistory:
         sim.start,
         sim.end,
         nodes=_nodes(sim),
-        namespaces=pl.DataFrame(
+        namespaces=_frame(
+            "namespaces",
             [
-                {"cluster": n.cluster, "namespace": n.name, "labels": _map(n.labels), "annotations": _map(n.annotations)}
+                {
+                    "cluster": n.cluster,
+                    "namespace": n.name,
+                    "labels": _map(n.labels),
+                    "annotations": _map(n.annotations),
+                }
                 for n in sim.namespaces
-            ]
+            ],
         ),
-        pods=pl.DataFrame(
+        pods=_frame(
+            "pods",
             [
                 {
                     "cluster": p.cluster,
@@ -41,10 +50,10 @@ def to_history(sim: Simulation) -> ClusterHistory:
                 }
                 for p in sim.pods
             ],
-            schema_overrides={"node": pl.String, "controller_kind": pl.String, "controller": pl.String},
         ),
         pod_intervals=_spans(sim, [((p.cluster, p.uid), p.running) for p in sim.pods], ("cluster", "pod_uid")),
-        containers=pl.DataFrame(
+        containers=_frame(
+            "containers",
             [
                 {
                     "cluster": p.cluster,
@@ -55,7 +64,7 @@ def to_history(sim: Simulation) -> ClusterHistory:
                     "gpu_request": c.gpu_request,
                 }
                 for p, c in sim.containers()
-            ]
+            ],
         ),
         container_intervals=pl.concat(
             [
@@ -68,7 +77,8 @@ def to_history(sim: Simulation) -> ClusterHistory:
             ]
         ),
         usage=_usage(sim),
-        volumes=pl.DataFrame(
+        volumes=_frame(
+            "volumes",
             [
                 {
                     "cluster": v.cluster,
@@ -84,17 +94,17 @@ def to_history(sim: Simulation) -> ClusterHistory:
                 for v in sim.volumes
                 if v.span[0] < v.span[1]
             ],
-            schema_overrides={"claim_namespace": pl.String, "claim": pl.String, "start": TIME, "end": TIME},
         ),
-        mounts=pl.DataFrame(
+        mounts=_frame(
+            "mounts",
             [
                 {"cluster": p.cluster, "pod_uid": p.uid, "namespace": p.namespace, "claim": claim}
                 for p in sim.pods
                 for claim in p.claims
             ],
-            schema={"cluster": pl.String, "pod_uid": pl.String, "namespace": pl.String, "claim": pl.String},
         ),
-        services=pl.DataFrame(
+        services=_frame(
+            "services",
             [
                 {
                     "cluster": s.cluster,
@@ -109,18 +119,21 @@ def to_history(sim: Simulation) -> ClusterHistory:
                 for s in sim.services
                 if s.span[0] < s.span[1]
             ],
-            schema_overrides={"start": TIME, "end": TIME},
         ),
-        service_pods=pl.DataFrame(
+        service_pods=_frame(
+            "service_pods",
             [
                 {"cluster": s.cluster, "namespace": s.namespace, "service": s.name, "pod_uid": uid}
                 for s in sim.services
                 for uid in s.pod_uids
             ],
-            schema={"cluster": pl.String, "namespace": pl.String, "service": pl.String, "pod_uid": pl.String},
         ),
         egress=_egress(sim),
     )
+
+
+def _frame(name: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=SCHEMAS[name])
 
 
 def _map(mapping: Mapping[str, str]) -> list[dict[str, str]]:
@@ -128,7 +141,8 @@ def _map(mapping: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 def _nodes(sim: Simulation) -> pl.DataFrame:
-    return pl.DataFrame(
+    return _frame(
+        "nodes",
         [
             {
                 "cluster": n.cluster,
@@ -148,7 +162,6 @@ def _nodes(sim: Simulation) -> pl.DataFrame:
             for n in sim.nodes
             for s, e in n.spans
         ],
-        schema_overrides={"start": TIME, "end": TIME},
     )
 
 
@@ -156,9 +169,7 @@ def _spans(
     sim: Simulation, items: Iterable[tuple[tuple[str, ...], list[Span]]], columns: tuple[str, ...]
 ) -> pl.DataFrame:
     rows = [(*key, s, e) for key, spans in items for s, e in spans if s < e]
-    frame = pl.DataFrame(
-        rows, schema={**dict.fromkeys(columns, pl.String), "s": pl.Int64, "e": pl.Int64}, orient="row"
-    )
+    frame = pl.DataFrame(rows, schema={**dict.fromkeys(columns, pl.String), "s": pl.Int64, "e": pl.Int64}, orient="row")
     return _timestamps(sim, frame, {"s": "start", "e": "end"})
 
 

@@ -23,8 +23,8 @@ from kubetally.sources.simulator.model import (
     SimNode,
     SimPod,
     SimService,
-    SimVolume,
     Simulation,
+    SimVolume,
     Span,
 )
 from kubetally.sources.simulator.scenario import Cluster, Scenario, Workload
@@ -221,9 +221,9 @@ class _Builder:
         owner: tuple[str | None, str | None] = (kind, workload.name)
         offset = self.choices.randrange(max(1, len(candidates)))
         if kind == "DaemonSet":
-            for node in candidates:
-                life = (max(span[0], node.spans[0][0]), min(span[1], node.spans[0][1]))
-                plans.append((self.pod_name(cluster.name, ns, workload.name), life, node))
+            for member in candidates:
+                life = (max(span[0], member.spans[0][0]), min(span[1], member.spans[0][1]))
+                plans.append((self.pod_name(cluster.name, ns, workload.name), life, member))
         elif kind == "CronJob":
             assert workload.every is not None and workload.duration is not None
             t = workload.start
@@ -252,12 +252,17 @@ class _Builder:
                     name = self.pod_name(cluster.name, ns, base if kind == "Deployment" else workload.name)
                 node, life = self.place(candidates, life, offset + i)
                 plans.append((name, life, node))
-        return [self.add_pod(cluster, workload, name, life, node, owner) for name, life, node in plans]
+        return [
+            self.add_pod(cluster, workload, name=name, life=life, node=node, owner=owner)
+            for name, life, node in plans
+            if life[0] < life[1]
+        ]
 
     def add_pod(
         self,
         cluster: Cluster,
         workload: Workload,
+        *,
         name: str,
         life: Span,
         node: SimNode | None,
@@ -294,7 +299,9 @@ class _Builder:
                 )
             )
             gpu = spec.gpu_busy * spec.gpu_request
-            self.usage.append(_Usage(spec.cpu_usage, spec.memory_usage_gib * GIB, gpu, workload.jitter, workload.diurnal))
+            self.usage.append(
+                _Usage(spec.cpu_usage, spec.memory_usage_gib * GIB, gpu, workload.jitter, workload.diurnal)
+            )
         top = {
             "Job": ("Job", workload.name),
             "CronJob": ("CronJob", workload.name),
@@ -322,8 +329,14 @@ class _Builder:
             )
         e = workload.egress
         self.egress.append(
-            (e.zone_gib_per_hour, e.region_gib_per_hour, e.internet_gib_per_hour, e.receive_gib_per_hour)
-            + (workload.jitter, workload.diurnal)
+            (
+                e.zone_gib_per_hour,
+                e.region_gib_per_hour,
+                e.internet_gib_per_hour,
+                e.receive_gib_per_hour,
+                workload.jitter,
+                workload.diurnal,
+            )
         )
         labels = dict(workload.labels)
         if kind == "StatefulSet":

@@ -232,8 +232,7 @@ def load_scenario(name_or_path: str) -> Scenario:
     except OSError as exc:
         known = ", ".join(BUILT_IN)
         raise InvalidScenario(
-            f"scenario {name_or_path!r}: not a built-in scenario ({known}) and not a readable file"
-            f" ({exc.strerror})"
+            f"scenario {name_or_path!r}: not a built-in scenario ({known}) and not a readable file ({exc.strerror})"
         ) from exc
     return parse_scenario(text, str(path))
 

@@ -9,7 +9,7 @@ import polars as pl
 from kubetally.costs import ASSETS
 from kubetally.domain.pricing import GIB, NodePrice, PriceBook
 from kubetally.history import empty
-from kubetally.sources.simulator.model import SimNode, SimService, SimVolume, Simulation
+from kubetally.sources.simulator.model import SimNode, SimService, Simulation, SimVolume
 
 SERVICE = "Kubernetes"
 DEFAULT_SOURCE = "default"
@@ -32,7 +32,7 @@ class AssetLedger:
             for row in prices.cluster_prices(sim.clusters, empty("observed_cluster_prices")).iter_rows(named=True)
         }
 
-    def blank(self, cluster: str, hour: int, kind: str, name: str, minutes: float, source: str) -> Row:
+    def blank(self, cluster: str, hour: int, kind: str, name: str, *, minutes: float, source: str) -> Row:
         row: Row = dict.fromkeys(ASSETS)
         row.update(
             cluster=cluster,
@@ -52,7 +52,7 @@ class AssetLedger:
     def node(self, node: SimNode, hour: int, node_hours: float) -> Row:
         """R4: the Node asset of one bucket; its ``*_cost`` are the node's resource costs."""
         price = self.node_prices[(node.cluster, node.name)]
-        row = self.blank(node.cluster, hour, "Node", node.name, node_hours * 60.0, price.source)
+        row = self.blank(node.cluster, hour, "Node", node.name, minutes=node_hours * 60.0, source=price.source)
         row.update(
             provider_id=node.provider_id,
             labels=_map(node.labels),
@@ -89,7 +89,7 @@ class AssetLedger:
 
     def disk(self, volume: SimVolume, hour: int, pv_hours: float, price: float, source: str) -> None:
         """R7: the Disk asset of one bucket."""
-        row = self.blank(volume.cluster, hour, "Disk", volume.name, pv_hours * 60.0, source)
+        row = self.blank(volume.cluster, hour, "Disk", volume.name, minutes=pv_hours * 60.0, source=source)
         row.update(
             provider_id=volume.provider_id,
             bytes=volume.capacity_bytes,
@@ -116,7 +116,7 @@ class AssetLedger:
     def load_balancer(self, service: SimService, hour: int, lb_hours: float, price: float, source: str) -> None:
         """R8: the LoadBalancer asset of one bucket."""
         name = f"{service.namespace}/{service.name}"
-        row = self.blank(service.cluster, hour, "LoadBalancer", name, lb_hours * 60.0, source)
+        row = self.blank(service.cluster, hour, "LoadBalancer", name, minutes=lb_hours * 60.0, source=source)
         row.update(
             namespace=service.namespace,
             ip=service.ip,
@@ -140,7 +140,7 @@ class AssetLedger:
             return
         key = (cluster, hour)
         if key not in self.networks:
-            row = self.blank(cluster, hour, "Network", cluster, 60.0, DEFAULT_SOURCE)
+            row = self.blank(cluster, hour, "Network", cluster, minutes=60.0, source=DEFAULT_SOURCE)
             row.update(bytes=0.0, cpu_cost=0.0, ram_cost=0.0, gpu_cost=0.0, total_cost=0.0)
             self.networks[key] = row
         self.networks[key]["bytes"] += transfer_bytes
@@ -153,7 +153,7 @@ class AssetLedger:
             if price <= 0:
                 continue
             for hour in range(self.sim.hours):
-                row = self.blank(cluster, hour, "ClusterManagement", cluster, 60.0, DEFAULT_SOURCE)
+                row = self.blank(cluster, hour, "ClusterManagement", cluster, minutes=60.0, source=DEFAULT_SOURCE)
                 row["total_cost"] = price
 
     def frame(self) -> pl.DataFrame:
