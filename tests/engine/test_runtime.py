@@ -6,8 +6,11 @@ nothing here is over-committed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from kubetally.costs import CostResult
 from kubetally.domain.policy import BillingMode, BillingPolicy
 from kubetally.engine import compute
 from tests.engine.conftest import GIB, FixedPrices, at, history, node, one, select
@@ -22,7 +25,7 @@ def run(
     usage: list[dict[str, object]] | None = None,
     cpu: float = 1.0,
     ram: float = 2 * GIB,
-) -> object:
+) -> CostResult:
     h = history(
         hours,
         nodes=[node(end=60.0 * hours)],
@@ -34,8 +37,8 @@ def run(
     return compute(h, FixedPrices(), policy or BillingPolicy())
 
 
-def workload(result: object, hour: int = 0) -> dict[str, object]:
-    return one(result.allocations, kind="workload", container="app", hour=at(60 * hour))  # type: ignore[attr-defined]
+def workload(result: CostResult, hour: int = 0) -> dict[str, Any]:
+    return one(result.allocations, kind="workload", container="app", hour=at(60 * hour))
 
 
 def test_restarted_container_is_charged_its_running_intervals_only() -> None:
@@ -101,7 +104,7 @@ def test_waiting_time_is_charged_at_request_only_when_the_policy_says_so(charged
 
 def test_a_container_that_only_waited_has_no_row_unless_waiting_is_charged() -> None:
     intervals = [{"state": "waiting", "start": at(0), "end": at(60)}]
-    assert select(run(intervals).allocations, kind="workload").height == 0  # type: ignore[attr-defined]
+    assert select(run(intervals).allocations, kind="workload").height == 0
     row = workload(run(intervals, policy=BillingPolicy(charge_reserved_waiting=True)))
     assert row["running_minutes"] == pytest.approx(60.0)
     assert row["cpu_core_hours"] == pytest.approx(1.0)

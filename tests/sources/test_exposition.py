@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -95,7 +96,7 @@ def test_series_agree_with_the_history(small: Simulation, tmp_path: Path) -> Non
             (pl.col("pod_uid") == uid[label["pod"]]) & (pl.col("container") == label["container"])
         ).sort("h")
         values = dict(samples)
-        restarts = sum(1 for (a, x), (b, y) in zip(samples, samples[1:], strict=False) if y < x)
+        restarts = sum(1 for (_, x), (_, y) in itertools.pairwise(samples) if y < x)
         assert restarts == (1 if label["container"] == "app" else 0)
         if restarts == 0 and base in values and base + 3600 in values:
             first_hour = expected.filter(pl.col("h") == 0).item(0, "cpu_core_seconds")

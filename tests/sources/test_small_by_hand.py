@@ -137,4 +137,4 @@ def test_assets(small: Simulation, truth: tuple[pl.DataFrame, pl.DataFrame]) -> 
             got = rows.filter(pl.col("hour") == hour(small, label))
             assert got.height == 1, (row, label)
             close(got.item(0, "total_cost"), row[label], f"asset {row['asset name']} {label}")
-        close(rows["total_cost"].sum(), row["total $"], f"asset {row['asset name']} total")
+        close(float(rows["total_cost"].sum()), row["total $"], f"asset {row['asset name']} total")

@@ -176,48 +176,78 @@ _PROPERTY_COLUMNS = (
 )
 
 
+def _aggregates(sql: Sql, *, pre_grouped: bool, maxima: bool) -> None:
+    """The aggregate columns, over ``allocations a`` or over a pre-grouped ``a`` with the same output names."""
+    if pre_grouped:
+        sql.add(", min(a.first_hour) AS first_hour, max(a.last_hour) AS last_hour")
+        for column in (*SUM_COLUMNS, *(name for name, _ in TIME_WEIGHTED)):
+            sql.add(f", sum(a.{column}) AS {column}")
+    else:
+        sql.add(", min(a.hour) AS first_hour, max(a.hour) AS last_hour")
+        for column in SUM_COLUMNS:
+            sql.add(f", sum(a.{column}) AS {column}")
+        for name, column in TIME_WEIGHTED:
+            sql.add(f", sum(a.{column} * a.running_minutes) AS {name}")
+    if maxima:
+        sql.add(", max(a.cpu_core_usage_max) AS cpu_core_usage_max")
+        sql.add(", max(a.ram_byte_usage_max) AS ram_byte_usage_max")
+
+
+_ROW_COLUMNS = ("kind", "cluster", "node", "namespace", "pod", "pod_uid", "container")
+
+
+def _per_container(spec: GroupSpec) -> Sql:
+    """Stage one when pod properties are needed: allocations summed per set and container (a few thousand rows
+    instead of millions), so that the join to ``pods`` is cheap."""
+    sql = Sql().add("SELECT " + ", ".join(f"a.{c} AS {c}" for c in _ROW_COLUMNS))
+    if len(spec.sets) > 1:
+        sql.add(f", {set_index_sql(spec.sets)} AS set_idx")
+    _aggregates(sql, pre_grouped=False, maxima=spec.properties)
+    sql.add(" FROM allocations a WHERE a.hour >= ? AND a.hour < ?", spec.window.start, spec.window.end)
+    return sql.add(" GROUP BY ALL")
+
+
 def allocation_group_sql(spec: GroupSpec) -> Sql:
-    """``SELECT [set_idx,] kind, cluster, [node,] [shared,] [in_filter,] k0.., sums.. FROM allocations ...``.
+    """``SELECT kind, cluster, [set_idx,] [node,] [shared,] [in_filter,] k0.., sums.. GROUP BY ALL``.
 
     Only columns that vary are grouped by (each grouped column costs time on millions of rows); the
     constant ones and the name rules of unmounted and idle rows are added on the small result
-    (:func:`kubetally.query.names.complete_groups`). Key ``k<i>`` is the raw value of key ``i``.
+    (:func:`kubetally.query.names.complete_groups`). Key ``k<i>`` is the raw value of key ``i``. When a key,
+    the filter or a share rule reads a pod property, allocations are first summed per container and only
+    that result is joined to ``pods``.
     """
-    sql = Sql().add("SELECT a.kind AS kind, a.cluster AS cluster")
+    body = Sql()
     needs_pods = spec.properties or any(k.needs_pods for k in spec.keys)
-    if len(spec.sets) > 1:
-        sql.add(f", {set_index_sql(spec.sets)} AS set_idx")
     if spec.by_node:
-        sql.add(", a.node AS node")
+        body.add(", a.node AS node")
     if not spec.share.empty:
-        sql.add(", ")
-        needs_pods = share_sql(spec.share, sql) or needs_pods
-        sql.add(" AS shared")
+        body.add(", ")
+        needs_pods = share_sql(spec.share, body) or needs_pods
+        body.add(" AS shared")
     if spec.filter is not None:
         fragment, params, pods = compile_allocation_filter(spec.filter)
         needs_pods = needs_pods or pods
-        sql.add(f", coalesce(a.kind = 'idle' OR ({fragment}), false) AS in_filter", *params)
+        body.add(f", coalesce(a.kind = 'idle' OR ({fragment}), false) AS in_filter", *params)
     for i, key in enumerate(spec.keys):
         if key.source is not KeySource.ALL:
-            sql.add(", ")
-            key_sql(key, sql)
-            sql.add(f" AS k{i}")
-    sql.add(", min(a.hour) AS first_hour, max(a.hour) AS last_hour")
-    for column in SUM_COLUMNS:
-        sql.add(f", sum(a.{column}) AS {column}")
-    for name, column in TIME_WEIGHTED:
-        sql.add(f", sum(a.{column} * a.running_minutes) AS {name}")
+            body.add(", ")
+            key_sql(key, body)
+            body.add(f" AS k{i}")
+    _aggregates(body, pre_grouped=needs_pods, maxima=spec.properties)
     if spec.properties:
-        sql.add(", max(a.cpu_core_usage_max) AS cpu_core_usage_max")
-        sql.add(", max(a.ram_byte_usage_max) AS ram_byte_usage_max")
         for column in _PROPERTY_COLUMNS:
-            sql.add(f", any_value(p.{column}) AS {column}")
-    sql.add(" FROM allocations a")
+            body.add(f", any_value(p.{column}) AS {column}")
+    sql = Sql().add("SELECT a.kind AS kind, a.cluster AS cluster")
+    if len(spec.sets) > 1:
+        sql.add(", a.set_idx AS set_idx" if needs_pods else f", {set_index_sql(spec.sets)} AS set_idx")
+    sql.add(body.text, *body.params)
     if needs_pods:
+        stage = _per_container(spec)
+        sql.add(" FROM (").add(stage.text, *stage.params).add(") a")
         sql.add(" LEFT JOIN pods p ON p.cluster = a.cluster AND p.pod_uid = a.pod_uid")
-    sql.add(" WHERE a.hour >= ? AND a.hour < ?", spec.window.start, spec.window.end)
-    sql.add(" GROUP BY ALL")
-    return sql
+    else:
+        sql.add(" FROM allocations a WHERE a.hour >= ? AND a.hour < ?", spec.window.start, spec.window.end)
+    return sql.add(" GROUP BY ALL")
 
 
 def overhead_sql(window: Window, sets: Sequence[Window]) -> Sql:

@@ -9,11 +9,12 @@ timeline, and the three outputs are read off that one timeline: ``to_history``, 
 from __future__ import annotations
 
 from kubetally.sources.simulator.columnar import to_history
-from kubetally.sources.simulator.exposition import write_openmetrics
 from kubetally.sources.simulator.generate import simulate
+from kubetally.sources.simulator.loader import load_scenario
 from kubetally.sources.simulator.model import Simulation
+from kubetally.sources.simulator.openmetrics import write_openmetrics
 from kubetally.sources.simulator.prices import scenario_pricebook
-from kubetally.sources.simulator.scenario import Scenario, load_scenario
+from kubetally.sources.simulator.scenario import Scenario
 from kubetally.sources.simulator.truth import Truth, ground_truth
 
 __all__ = [

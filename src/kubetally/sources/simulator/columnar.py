@@ -194,7 +194,7 @@ def _running_seconds(spans: list[tuple[int, int, int]], rows: int, hours: int) -
     seconds = np.minimum(end[owner], (hour + 1) * 3600) - np.maximum(start[owner], hour * 3600)
     total = np.bincount(index[owner] * hours + hour, weights=seconds, minlength=rows * hours)
     cells = np.flatnonzero(total > 0)
-    return cells // hours, cells % hours, total[cells]
+    return (cells // hours).astype(np.int64), (cells % hours).astype(np.int64), total[cells].astype(np.float64)
 
 
 def _hours(sim: Simulation, hour: IntArray) -> pl.Series:
@@ -237,7 +237,7 @@ def _egress(sim: Simulation) -> pl.DataFrame:
         {"cluster": [p.cluster for p in sim.pods], "pod_uid": [p.uid for p in sim.pods]},
         schema={"cluster": pl.String, "pod_uid": pl.String},
     )
-    return keys[row].with_columns(
+    frame: pl.DataFrame = keys[row].with_columns(
         _hours(sim, hour),
         pl.Series("zone_bytes", moved[:, 0]),
         pl.Series("region_bytes", moved[:, 1]),
@@ -245,3 +245,4 @@ def _egress(sim: Simulation) -> pl.DataFrame:
         pl.Series("unclassified_bytes", np.zeros(len(row))),
         pl.Series("receive_bytes", moved[:, 3]),
     )
+    return frame

@@ -11,13 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
 
 import numpy as np
 import numpy.typing as npt
 
-from kubetally.errors import InvalidParameter
 from kubetally.sources.simulator.model import Simulation, Span
 
 FloatArray = npt.NDArray[np.float64]
@@ -53,11 +50,11 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _labels(labels: Mapping[str, str]) -> str:
+def labels_text(labels: Mapping[str, str]) -> str:
     return "{" + ",".join(f'{key}="{_escape(value)}"' for key, value in labels.items()) + "}"
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
 
 
@@ -96,36 +93,3 @@ def hourly(matrix_row: FloatArray, scale: float = 1.0) -> Callable[[IntArray], F
         return result
 
     return values
-
-
-def write_openmetrics(sim: Simulation, path: Path, *, scrape_interval_seconds: int) -> None:
-    """Write the exposition of ``sim`` to ``path`` (streamed, ``# EOF`` terminated)."""
-    from kubetally.sources.simulator.catalog import FAMILIES
-
-    if not 1 <= scrape_interval_seconds <= 3600:
-        raise InvalidParameter("scrape_interval_seconds", f"must be between 1 and 3600, got {scrape_interval_seconds}")
-    base = int(sim.start.timestamp())
-    with path.open("w", encoding="utf-8") as out:
-        for family in FAMILIES:
-            _write_family(out, sim, family, base, scrape_interval_seconds)
-        out.write("# EOF\n")
-
-
-def _write_family(out: IO[str], sim: Simulation, family: Family, base: int, interval: int) -> None:
-    wrote_header = False
-    for series in family.series(sim):
-        times = sample_times(series.spans, interval)
-        if not len(times):
-            continue
-        if not wrote_header:
-            header = family.name.removesuffix("_total") if family.kind == "counter" else family.name
-            out.write(f"# TYPE {header} {family.kind}\n# HELP {header} {family.help}\n")
-            wrote_header = True
-        prefix = family.name + _labels(series.labels) + " "
-        stamps = (times + base).tolist()
-        if callable(series.values):
-            values = [_number(v) for v in series.values(times).tolist()]
-            out.write("".join(f"{prefix}{v} {t}\n" for v, t in zip(values, stamps, strict=True)))
-        else:
-            constant = _number(series.values)
-            out.write("".join(f"{prefix}{constant} {t}\n" for t in stamps))

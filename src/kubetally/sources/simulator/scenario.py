@@ -9,8 +9,6 @@ package data (``small``, ``demo``); ``large`` is generated in code from its para
 from __future__ import annotations
 
 import re
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -215,26 +213,6 @@ class Scenario(Strict):
     hours: int = Field(default=3, ge=1)
     pricing: dict[str, Any] = Field(default_factory=dict)
     clusters: list[Cluster] = Field(min_length=1)
-
-
-def load_scenario(name_or_path: str) -> Scenario:
-    """A built-in scenario by name (``small``, ``demo``, ``large[:k=v,...]``) or a scenario YAML file."""
-    if name_or_path == "large" or name_or_path.startswith("large:"):
-        from kubetally.sources.simulator.large import large_scenario, parse_large
-
-        return large_scenario(**parse_large(name_or_path))
-    if name_or_path in BUILT_IN:
-        resource = resources.files("kubetally.sources.simulator").joinpath("scenarios", f"{name_or_path}.yaml")
-        return parse_scenario(resource.read_text(encoding="utf-8"), f"built-in scenario {name_or_path}")
-    path = Path(name_or_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        known = ", ".join(BUILT_IN)
-        raise InvalidScenario(
-            f"scenario {name_or_path!r}: not a built-in scenario ({known}) and not a readable file ({exc.strerror})"
-        ) from exc
-    return parse_scenario(text, str(path))
 
 
 def parse_scenario(text: str, where: str) -> Scenario:

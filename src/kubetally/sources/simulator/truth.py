@@ -12,6 +12,7 @@ with ``running_minutes`` the node's minutes in the bucket.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,7 +225,7 @@ class _Reference:
             cuts.update(t for s, e in pod.running for t in (s, e) if lo < t < hi)
         points = sorted(cuts)
         out = []
-        for a, b in zip(points, points[1:], strict=False):
+        for a, b in itertools.pairwise(points):
             present = [p for p in pods if any(s <= a and b <= e for s, e in p.running)]
             out.append((a, b, present))
         return out

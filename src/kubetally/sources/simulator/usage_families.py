@@ -6,7 +6,17 @@ from collections.abc import Callable, Iterator
 
 from kubetally.sources.simulator.exposition import Series, counter, hourly
 from kubetally.sources.simulator.families import _pod_keys, ksm_spans, pod_ip
-from kubetally.sources.simulator.model import Simulation
+from kubetally.sources.simulator.model import Matrix, Simulation
+
+
+def _per_hour(row: Matrix) -> Callable[[int], float]:
+    """The rate of hour ``h`` read from one row of an hourly matrix."""
+
+    def rate(hour: int) -> float:
+        return float(row[hour])
+
+    return rate
+
 
 _EGRESS_LABELS = (
     {"internet": "false", "same_region": "true", "same_zone": "false"},
@@ -110,7 +120,7 @@ def cadvisor(metric: str) -> Callable[[Simulation], Iterator[Series]]:
                 labels.update(node=p.node, instance=p.node)
                 row = sim.cpu_cores[c.index] if metric == "cpu" else sim.ram_bytes[c.index]
                 if metric == "cpu":
-                    yield Series(labels, c.running, counter(c.running, lambda h, row=row: float(row[h])))
+                    yield Series(labels, c.running, counter(c.running, _per_hour(row)))
                 else:
                     yield Series(labels, c.running, hourly(row))
 
@@ -128,7 +138,7 @@ def network_bytes(index: int) -> Callable[[Simulation], Iterator[Series]]:
             per_hour = rates[:, 3] if index == 3 else rates[:, :3].sum(axis=1)
             labels = {"cluster": p.cluster, "namespace": p.namespace, "pod": p.name, "container": ""}
             labels.update(interface="eth0", node=p.node, instance=p.node)
-            yield Series(labels, p.running, counter(p.running, lambda h, r=per_hour: float(r[h])))
+            yield Series(labels, p.running, counter(p.running, _per_hour(per_hour)))
 
     return series
 
@@ -142,7 +152,7 @@ def egress_classes(sim: Simulation) -> Iterator[Series]:
             if not rates[:, k].any():
                 continue
             labels = {"cluster": p.cluster, "namespace": p.namespace, "pod_name": p.name, **classes}
-            yield Series(labels, p.running, counter(p.running, lambda h, r=rates[:, k]: float(r[h])))
+            yield Series(labels, p.running, counter(p.running, _per_hour(rates[:, k])))
 
 
 def dcgm(sim: Simulation) -> Iterator[Series]:
