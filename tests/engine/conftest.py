@@ -78,13 +78,19 @@ class FixedPrices(PriceBook):
                 "internet_egress_price_per_gib": [self.internet] * len(clusters),
                 "unclassified_egress_price_per_gib": [self.unclassified] * len(clusters),
             },
-            schema={"cluster": pl.String, **{c: pl.Float64 for c in (
-                "management_price_per_hour",
-                "zone_egress_price_per_gib",
-                "region_egress_price_per_gib",
-                "internet_egress_price_per_gib",
-                "unclassified_egress_price_per_gib",
-            )}},
+            schema={
+                "cluster": pl.String,
+                **{
+                    c: pl.Float64
+                    for c in (
+                        "management_price_per_hour",
+                        "zone_egress_price_per_gib",
+                        "region_egress_price_per_gib",
+                        "internet_egress_price_per_gib",
+                        "unclassified_egress_price_per_gib",
+                    )
+                },
+            },
         )
 
 

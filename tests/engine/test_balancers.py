@@ -38,7 +38,7 @@ def test_load_balancer_split_by_segments_and_unmounted() -> None:
     assert unmounted["namespace"] == "other"
     assert unmounted["load_balancer_cost"] == pytest.approx(3.6)
     assert select(result.assets, type="LoadBalancer").height == 2
-    assert one(result.assets, type="LoadBalancer", service="web")["total_cost"] == pytest.approx(3.6)
+    assert one(result.assets, type="LoadBalancer", name="default/web")["total_cost"] == pytest.approx(3.6)
     detail = one(result.allocation_lbs, kind="workload", pod_uid="ub")
     assert detail["service"] == "web" and detail["ip"] == "10.0.0.1"
     assert detail["hours"] == pytest.approx(0.25)

@@ -6,6 +6,7 @@ import pytest
 
 from kubetally.domain.policy import BillingPolicy
 from kubetally.engine import compute, invariant_gap
+from kubetally.history import ClusterHistory
 from tests.engine.conftest import GIB, FixedPrices, at, history, node, one
 
 EGRESS = {
@@ -19,7 +20,7 @@ EGRESS = {
 }
 
 
-def network_history() -> object:
+def network_history() -> ClusterHistory:
     return history(
         1,
         nodes=[node()],
@@ -31,7 +32,7 @@ def network_history() -> object:
 
 @pytest.mark.parametrize("unclassified", [0.0, 0.05])
 def test_network_cost_by_class_split_over_containers(unclassified: float) -> None:
-    result = compute(network_history(), FixedPrices(unclassified=unclassified), BillingPolicy())  # type: ignore[arg-type]
+    result = compute(network_history(), FixedPrices(unclassified=unclassified), BillingPolicy())
     zone, region, internet = 1 * 0.01, 2 * 0.02, 3 * 0.12
     pod_cost = zone + region + internet + 4 * unclassified
     for name in ("a", "b"):

@@ -15,8 +15,13 @@ from kubetally.engine import compute, invariant_gap
 from tests.engine.conftest import GIB, FixedPrices, at, history, node, one, select
 
 
-def pods_on_n1(requests: list[dict[str, float]], node_fields: dict[str, Any], hours: int = 1, start: float = 0.0,
-               prices: FixedPrices | None = None) -> CostResult:
+def pods_on_n1(
+    requests: list[dict[str, float]],
+    node_fields: dict[str, Any],
+    hours: int = 1,
+    start: float = 0.0,
+    prices: FixedPrices | None = None,
+) -> CostResult:
     """One single-container pod per request dict, each running over the whole history on node n1."""
     pods = [{"pod": f"p{i}", "pod_uid": f"u{i}"} for i in range(len(requests))]
     containers = [{"pod_uid": f"u{i}", **request} for i, request in enumerate(requests)]

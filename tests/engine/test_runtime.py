@@ -108,8 +108,9 @@ def test_a_container_that_only_waited_has_no_row_unless_waiting_is_charged() -> 
     row = workload(run(intervals, policy=BillingPolicy(charge_reserved_waiting=True)))
     assert row["running_minutes"] == pytest.approx(60.0)
     assert row["cpu_core_hours"] == pytest.approx(1.0)
-    # no billed running time: the reported averages are 0
-    assert row["cpu_core_request_average"] == 0.0
+    # the waiting container holds its request; it did not run, so its usage is 0
+    assert row["cpu_core_request_average"] == pytest.approx(1.0)
+    assert row["cpu_core_usage_average"] == 0.0
 
 
 @pytest.mark.parametrize(

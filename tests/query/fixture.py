@@ -186,6 +186,24 @@ def asset_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def pv_rows() -> list[dict[str, Any]]:
+    """pv-1 in H0: half to api-1, half unmounted (the pv costs of the allocation rows)."""
+    pv = {"cluster": "c1", "hour": H0, "namespace": "b", "pv": "pv-1", "provider_id": "disk-1",
+          "pv_byte_hours": GIB, "pv_cost": 1.0}  # fmt: skip
+    return [
+        {**pv, "kind": "workload", "pod_uid": "u3", "container": "api"},
+        {**pv, "kind": "unmounted"},
+    ]
+
+
+def lb_rows() -> list[dict[str, Any]]:
+    """A free internal load balancer (service a/web) used by web-1 in H1: detail only, no cost."""
+    return [
+        {"cluster": "c1", "hour": H1, "kind": "workload", "namespace": "a", "pod_uid": "u1", "container": "app",
+         "service": "web", "ip": "10.0.0.1", "private": True, "hours": 1.0, "load_balancer_cost": 0.0}
+    ]  # fmt: skip
+
+
 def cost_result(node_cost_error: float = 0.0) -> CostResult:
     """The fixture; ``node_cost_error`` adds dollars to node n1's H0 cost (breaking the invariant)."""
     assets = _frame(asset_rows(), ASSETS).with_columns(
@@ -195,8 +213,8 @@ def cost_result(node_cost_error: float = 0.0) -> CostResult:
     )
     return CostResult(
         allocations=_frame(allocation_rows(), ALLOCATIONS),
-        allocation_pvs=_frame([], ALLOCATION_PVS),
-        allocation_lbs=_frame([], ALLOCATION_LBS),
+        allocation_pvs=_frame(pv_rows(), ALLOCATION_PVS),
+        allocation_lbs=_frame(lb_rows(), ALLOCATION_LBS),
         pods=_frame(pod_rows(), POD_DIMENSIONS),
         assets=assets,
     )

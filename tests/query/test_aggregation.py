@@ -131,3 +131,23 @@ def test_filter_on_a_pod_property(ledger: Ledger) -> None:
     # the unmounted claim has no controller: an empty controllerKind is not "Deployment".
     result = totals(ledger, **HIDE, aggregate="pod", filter='controllerKind!:"Deployment"')
     assert result == pytest.approx({"dns-1": 2.0, "api-1": 10.0, "__unmounted__": 1.0})
+
+
+def test_volume_and_load_balancer_details(ledger: Ledger) -> None:
+    (only,) = allocation(ledger, **HIDE, aggregate="namespace")
+    pv = {"cluster=c1:name=pv-1": {"byteHours": 2.0**30, "cost": 1.0, "providerID": "disk-1"}}
+    assert only["b"]["pvs"] == pv
+    assert only["__unmounted__"]["pvs"] == pv
+    assert only["a"]["pvs"] is None
+    web = {"service": "a/web", "cost": 0.0, "private": True, "ip": "10.0.0.1", "hours": 1.0}
+    assert only["a"]["lbAllocations"] == {"c1/a/web": web}
+    assert only["b"]["lbAllocations"] is None
+
+
+def test_details_follow_shares_and_filters(ledger: Ledger) -> None:
+    (shared,) = allocation(ledger, **HIDE, aggregate="cluster", shareLabels="team:t2")
+    # api-1 (team t2) is shared: its volume share is passed on as sharedCost; the unmounted part stays.
+    assert shared["c1"]["pvs"] == {"cluster=c1:name=pv-1": {"byteHours": 2.0**30, "cost": 1.0, "providerID": "disk-1"}}
+    h0, h1 = allocation(ledger, **HIDE, step="1h", filter='pod:"web-1"')
+    assert h0["c1/n1/a/web-1/app"]["lbAllocations"] is None
+    assert h1["c1/n1/a/web-1/app"]["lbAllocations"]["c1/a/web"]["hours"] == 1.0

@@ -9,7 +9,12 @@ import polars as pl
 from kubetally.costs import ASSETS
 from kubetally.engine.resources import QUANTITY_HOURS, RESOURCES
 from kubetally.engine.rows import conform
-from kubetally.history import TIME
+from kubetally.history import STRING_MAP, TIME
+
+SERVICE = "Kubernetes"
+"""The ``service`` of every asset (OpenCost's name for the platform that bills it)."""
+DEFAULT_SOURCE = "default"
+"""``price_source`` of Network and ClusterManagement assets, priced from cluster-wide settings."""
 
 
 def node_assets(nodes: pl.LazyFrame) -> pl.LazyFrame:
@@ -66,7 +71,6 @@ def load_balancer_assets(balancers: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit("LoadBalancer").alias("type"),
         pl.concat_str("namespace", pl.lit("/"), "service").alias("name"),
         pl.lit("Network").alias("category"),
-        "service",
         "namespace",
         "minutes",
         "ip",
@@ -77,7 +81,7 @@ def load_balancer_assets(balancers: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def network_assets(network: pl.LazyFrame) -> pl.LazyFrame:
-    """Network assets (named after the cluster) from per-cluster-and-bucket network totals."""
+    """Network assets (named after the cluster; ``bytes`` = egress bytes) from per-cluster-and-bucket totals."""
     return network.select(
         "cluster",
         "hour",
@@ -86,7 +90,9 @@ def network_assets(network: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit("Network").alias("category"),
         pl.lit(60.0).alias("minutes"),
         *[pl.lit(0.0).alias(f"{res}_cost") for res in RESOURCES],
+        pl.col("network_transfer_bytes").alias("bytes"),
         "total_cost",
+        pl.lit(DEFAULT_SOURCE).alias("price_source"),
     )
 
 
@@ -102,9 +108,14 @@ def management_assets(start: datetime, end: datetime, cluster_prices: pl.DataFra
         pl.lit("Management").alias("category"),
         pl.lit(60.0).alias("minutes"),
         pl.col("management_price_per_hour").alias("total_cost"),
+        pl.lit(DEFAULT_SOURCE).alias("price_source"),
     )
 
 
 def asset_rows(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
-    """All asset parts in the ASSETS schema, ``adjustment`` 0."""
-    return pl.concat([conform(part, ASSETS, missing_float=None) for part in parts]).with_columns(pl.lit(0.0).alias("adjustment"))
+    """All asset parts in the ASSETS schema: ``adjustment`` 0, ``service`` Kubernetes, ``labels`` empty unless set."""
+    return pl.concat([conform(part, ASSETS, missing_float=None) for part in parts]).with_columns(
+        pl.lit(0.0).alias("adjustment"),
+        pl.lit(SERVICE).alias("service"),
+        pl.col("labels").fill_null(pl.lit([], dtype=STRING_MAP)),
+    )

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from kubetally.engine.segments import split_pieces
 from kubetally.engine.ids import Keys
+from kubetally.engine.segments import split_pieces
 from kubetally.engine.spread import over_containers
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
 from kubetally.history import ClusterHistory
@@ -77,25 +77,33 @@ def balancers(history: ClusterHistory, keys: Keys, lb_prices: pl.DataFrame) -> B
         (pl.col("seconds") / SECONDS_PER_HOUR).alias("hours"),
         (pl.col("seconds") * pl.col("__cost_s")).alias("load_balancer_cost"),
     ]
-    shared = split.shares.lazy().join(attributes, on="piece_id").select(
-        "cluster", "hour", "pod_uid", "namespace", "service", "ip", "private", *value
+    shared = (
+        split.shares.lazy()
+        .join(attributes, on="piece_id")
+        .select("cluster", "hour", "pod_uid", "namespace", "service", "ip", "private", *value)
     )
-    workload = over_containers(shared, keys, ["hours", "load_balancer_cost"]).join(
-        keys.containers.lazy().select("cid", "container"), on="cid", how="left"
-    ).with_columns(pl.lit("workload").alias("kind"))
-    unmounted_part = split.unmounted.lazy().join(attributes, on="piece_id").select(
-        "cluster",
-        "hour",
-        pl.lit("unmounted").alias("kind"),
-        "namespace",
-        pl.lit(None, dtype=pl.String).alias("pod_uid"),
-        pl.lit(None, dtype=pl.String).alias("container"),
-        pl.lit(None, dtype=pl.Int64).alias("cid"),
-        "service",
-        "ip",
-        "private",
-        *value,
-        "price_source",
+    workload = (
+        over_containers(shared, keys, ["hours", "load_balancer_cost"])
+        .join(keys.containers.lazy().select("cid", "container"), on="cid", how="left")
+        .with_columns(pl.lit("workload").alias("kind"))
+    )
+    unmounted_part = (
+        split.unmounted.lazy()
+        .join(attributes, on="piece_id")
+        .select(
+            "cluster",
+            "hour",
+            pl.lit("unmounted").alias("kind"),
+            "namespace",
+            pl.lit(None, dtype=pl.String).alias("pod_uid"),
+            pl.lit(None, dtype=pl.String).alias("container"),
+            pl.lit(None, dtype=pl.Int64).alias("cid"),
+            "service",
+            "ip",
+            "private",
+            *value,
+            "price_source",
+        )
     )
     key = ["cluster", "hour", "kind", "namespace", "pod_uid", "container", "cid", "service", "ip", "private"]
     details = (

@@ -20,9 +20,7 @@ def running_time(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
     running = pl.col("state") == "running"
     minimum = policy.minimum_runtime_seconds
     r = pl.col("running_seconds")
-    billed = (
-        pl.when((r > 0) & (r < minimum)).then(pl.lit(minimum)).otherwise(r).clip(upper_bound=SECONDS_PER_HOUR)
-    )
+    billed = pl.when((r > 0) & (r < minimum)).then(pl.lit(minimum)).otherwise(r).clip(upper_bound=SECONDS_PER_HOUR)
     charged_waiting = pl.col("waiting_seconds") if policy.charge_reserved_waiting else pl.lit(0.0)
     intervals = history.container_intervals.lazy().join(
         keys.containers.lazy().select(*CONTAINER_KEY, "cid"), on=CONTAINER_KEY, how="inner"
@@ -52,6 +50,9 @@ def billed_quantity(resource: str, mode: BillingMode) -> pl.Expr:
 def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> pl.LazyFrame:
     """R1–R3: one row per container and bucket with billed or charged waiting time.
 
+    Requests are reported on every such row (a charged waiting container holds its request); usage averages
+    and maxima are over the running time, 0 when the container did not run.
+
     Columns: ``cid``, ``hour``, ``nid``, ``running_minutes``, the request/usage averages and maxima, the
     quantity-hours and the unadjusted ``*_cost`` of CPU, RAM and GPU. ``cpu_cost`` is null where the container's
     pod has no priced node (see :func:`check_priced`).
@@ -73,9 +74,7 @@ def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
         .join(keys.containers.lazy().select(*CONTAINER_KEY, "cid"), on=CONTAINER_KEY, how="inner")
         .select("cid", "hour", "cpu_core_seconds", "cpu_cores_max", "ram_bytes_avg", "ram_bytes_max", "gpu_usage_avg")
     )
-    per_container = keys.containers.lazy().select(
-        "cid", "nid", "req_cpu", "req_ram", "req_gpu", *PRICE.values()
-    )
+    per_container = keys.containers.lazy().select("cid", "nid", "req_cpu", "req_ram", "req_gpu", *PRICE.values())
     rows = (
         running_time(history, keys, policy)
         .join(usage, on=["cid", "hour"], how="left")
@@ -93,13 +92,12 @@ def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
     rows = rows.with_columns(
         ((pl.col("billed_seconds") + pl.col("charged_waiting_seconds")) / 60.0).alias("running_minutes"),
         *quantities,
-        *[when_billed(pl.col(f"req_{res}")).alias(REQUEST[res]) for res in RESOURCES],
+        *[pl.col(f"req_{res}").alias(REQUEST[res]) for res in RESOURCES],
         *[when_billed(pl.col(f"use_{res}")).alias(USAGE[res]) for res in RESOURCES],
         when_billed(over_running(pl.col("cpu_cores_max"))).alias("cpu_core_usage_max"),
         when_billed(over_running(pl.col("ram_bytes_max"))).alias("ram_byte_usage_max"),
     ).with_columns(
-        (pl.col(QUANTITY_HOURS[res]) / PRICE_UNIT[res] * pl.col(PRICE[res])).alias(f"{res}_cost")
-        for res in RESOURCES
+        (pl.col(QUANTITY_HOURS[res]) / PRICE_UNIT[res] * pl.col(PRICE[res])).alias(f"{res}_cost") for res in RESOURCES
     )
     return rows.select(
         "cid",

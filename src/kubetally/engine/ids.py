@@ -37,16 +37,18 @@ class Keys:
 
 def build_keys(history: ClusterHistory, node_prices: pl.DataFrame) -> Keys:
     """Number nodes and containers and attach what every per-container row needs."""
-    nodes = node_prices.unique(["cluster", "node"], keep="first").with_row_index("nid").with_columns(pl.col("nid").cast(pl.Int64))
+    nodes = (
+        node_prices.unique(["cluster", "node"], keep="first")
+        .with_row_index("nid")
+        .with_columns(pl.col("nid").cast(pl.Int64))
+    )
     spec = history.containers.select(
         *CONTAINER_KEY,
         pl.col("cpu_request_cores").alias("req_cpu"),
         pl.col("ram_request_bytes").alias("req_ram"),
         pl.col("gpu_request").alias("req_gpu"),
     ).unique(CONTAINER_KEY, keep="first")
-    unlisted = (
-        history.container_intervals.select(CONTAINER_KEY).unique().join(spec, on=CONTAINER_KEY, how="anti")
-    )
+    unlisted = history.container_intervals.select(CONTAINER_KEY).unique().join(spec, on=CONTAINER_KEY, how="anti")
     known_pods = pl.concat(
         [history.pods.select(POD_KEY), history.egress.select(POD_KEY), history.pod_intervals.select(POD_KEY)]
     ).unique()
@@ -61,7 +63,9 @@ def build_keys(history: ClusterHistory, node_prices: pl.DataFrame) -> Keys:
         everyone.with_row_index("cid")
         .with_columns(pl.col("cid").cast(pl.Int64))
         .join(pods, on=POD_KEY, how="left")
-        .join(nodes.select("nid", "cluster", "node", *PRICE.values(), "price_source"), on=["cluster", "node"], how="left")
+        .join(
+            nodes.select("nid", "cluster", "node", *PRICE.values(), "price_source"), on=["cluster", "node"], how="left"
+        )
     )
     spec_count = spec.group_by(POD_KEY).agg(pl.len().alias("__n"))
     members = (

@@ -22,7 +22,10 @@ def invariant_gap(result: CostResult) -> float:
     allocated = result.allocations.group_by("cluster").agg(pl.col("total_cost").sum().alias("allocated"))
     joined = assets.join(allocated, on="cluster", how="full", coalesce=True).fill_null(0.0)
     gaps = joined.select(
-        ((pl.col("assets") - pl.col("allocated") - pl.col("overhead")).abs()
-        / pl.when(pl.col("assets").abs() > 0).then(pl.col("assets").abs()).otherwise(1.0)).alias("gap")
+        (
+            (pl.col("assets") - pl.col("allocated") - pl.col("overhead")).abs()
+            / pl.when(pl.col("assets").abs() > 0).then(pl.col("assets").abs()).otherwise(1.0)
+        ).alias("gap")
     )
-    return float(gaps.get_column("gap").max() or 0.0)
+    worst = gaps.get_column("gap").max()
+    return float(worst) if isinstance(worst, int | float) else 0.0

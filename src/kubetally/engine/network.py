@@ -56,10 +56,9 @@ def container_network(pods: pl.LazyFrame, keys: Keys) -> pl.LazyFrame:
 
 
 def network_totals(pods: pl.LazyFrame) -> pl.LazyFrame:
-    """Per cluster and bucket with egress: the bucket's total network cost (the Network asset)."""
+    """Per cluster and bucket with egress: total network cost and egress bytes (the Network asset)."""
     return (
         pods.group_by("cluster", "hour")
         .agg(pl.col("network_cost").sum().alias("total_cost"), pl.col("network_transfer_bytes").sum())
         .filter(pl.col("network_transfer_bytes") > 0)
-        .drop("network_transfer_bytes")
     )

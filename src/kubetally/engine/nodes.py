@@ -43,9 +43,7 @@ def adjust_overcommit(rows: pl.LazyFrame, nodes: pl.LazyFrame) -> pl.LazyFrame:
 
     A node absent in a bucket has capacity 0 there, so rows on it are charged nothing.
     """
-    charged = rows.group_by(NODE_KEY).agg(
-        pl.col(QUANTITY_HOURS[res]).sum().alias(f"__a_{res}") for res in RESOURCES
-    )
+    charged = rows.group_by(NODE_KEY).agg(pl.col(QUANTITY_HOURS[res]).sum().alias(f"__a_{res}") for res in RESOURCES)
     capacity = nodes.select(*NODE_KEY, *[pl.col(QUANTITY_HOURS[res]).alias(f"__c_{res}") for res in RESOURCES])
     factors = (
         charged.join(capacity, on=NODE_KEY, how="left")

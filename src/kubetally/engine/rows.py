@@ -38,8 +38,10 @@ def conform(frame: pl.LazyFrame, schema: pl.Schema, missing_float: float | None 
 
 def with_total(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Fill missing cost parts with 0 and set ``total_cost`` to their sum."""
-    return conform(frame, ALLOCATIONS).with_columns(pl.col(pl.Float64).fill_null(0.0)).with_columns(
-        pl.sum_horizontal(COST_PARTS).alias("total_cost")
+    return (
+        conform(frame, ALLOCATIONS)
+        .with_columns(pl.col(pl.Float64).fill_null(0.0))
+        .with_columns(pl.sum_horizontal(COST_PARTS).alias("total_cost"))
     )
 
 

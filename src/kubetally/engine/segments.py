@@ -71,9 +71,7 @@ def split_pieces(pieces: pl.DataFrame, users: pl.LazyFrame) -> Split:
         .agg(pl.col("d").sum())
         .sort("piece_id", "t")
         .with_columns(pl.col("d").cum_sum().alias("k"), length.alias("length"))
-        .with_columns(
-            pl.when(pl.col("k") > 0).then(pl.col("length") / pl.col("k")).otherwise(0.0).alias("__per_user")
-        )
+        .with_columns(pl.when(pl.col("k") > 0).then(pl.col("length") / pl.col("k")).otherwise(0.0).alias("__per_user"))
         .with_columns((pl.col("__per_user").cum_sum().over("piece_id") - pl.col("__per_user")).alias("F"))
         .collect()
     )

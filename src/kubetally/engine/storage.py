@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from kubetally.domain.pricing import GIB
-from kubetally.engine.segments import split_pieces
 from kubetally.engine.ids import Keys
+from kubetally.engine.segments import split_pieces
 from kubetally.engine.spread import over_containers
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
 from kubetally.history import ClusterHistory
@@ -70,24 +70,32 @@ def storage(history: ClusterHistory, keys: Keys, volume_prices: pl.DataFrame) ->
         (pl.col("seconds") * pl.col("__bytes_s")).alias("pv_byte_hours"),
         (pl.col("seconds") * pl.col("__cost_s")).alias("pv_cost"),
     ]
-    shared = split.shares.lazy().join(attributes, on="piece_id").select(
-        "cluster", "hour", "pod_uid", pl.col("__ns").alias("namespace"), "pv", "provider_id", *value
+    shared = (
+        split.shares.lazy()
+        .join(attributes, on="piece_id")
+        .select("cluster", "hour", "pod_uid", pl.col("__ns").alias("namespace"), "pv", "provider_id", *value)
     )
-    workload = over_containers(shared, keys, ["pv_byte_hours", "pv_cost"]).join(
-        keys.containers.lazy().select("cid", "container"), on="cid", how="left"
-    ).with_columns(pl.lit("workload").alias("kind"))
-    unmounted_part = split.unmounted.lazy().join(attributes, on="piece_id").select(
-        "cluster",
-        "hour",
-        pl.lit("unmounted").alias("kind"),
-        pl.col("__ns").alias("namespace"),
-        pl.lit(None, dtype=pl.String).alias("pod_uid"),
-        pl.lit(None, dtype=pl.String).alias("container"),
-        pl.lit(None, dtype=pl.Int64).alias("cid"),
-        "pv",
-        "provider_id",
-        *value,
-        "price_source",
+    workload = (
+        over_containers(shared, keys, ["pv_byte_hours", "pv_cost"])
+        .join(keys.containers.lazy().select("cid", "container"), on="cid", how="left")
+        .with_columns(pl.lit("workload").alias("kind"))
+    )
+    unmounted_part = (
+        split.unmounted.lazy()
+        .join(attributes, on="piece_id")
+        .select(
+            "cluster",
+            "hour",
+            pl.lit("unmounted").alias("kind"),
+            pl.col("__ns").alias("namespace"),
+            pl.lit(None, dtype=pl.String).alias("pod_uid"),
+            pl.lit(None, dtype=pl.String).alias("container"),
+            pl.lit(None, dtype=pl.Int64).alias("cid"),
+            "pv",
+            "provider_id",
+            *value,
+            "price_source",
+        )
     )
     key = ["cluster", "hour", "kind", "namespace", "pod_uid", "container", "cid", "pv", "provider_id"]
     details = (

@@ -17,11 +17,6 @@ def epoch_us(column: str) -> pl.Expr:
     return pl.col(column).dt.epoch("us")
 
 
-def hour_of(us: pl.Expr) -> pl.Expr:
-    """The start of the hour bucket holding the integer microsecond instant ``us``, as a UTC datetime."""
-    return ((us // HOUR_US) * HOUR_US).cast(TIME)
-
-
 def explode_hours(frame: pl.LazyFrame) -> pl.LazyFrame:
     """One row per input interval and hour bucket it overlaps.
 

@@ -20,9 +20,10 @@ import polars as pl
 from kubetally.domain.aggregation import SIMPLE_KEYS, AggregateKey
 from kubetally.domain.names import IDLE, SEPARATOR, UNAGGREGATED_PARTS, UNALLOCATED
 from kubetally.query.allocation_shape import allocation_sets
+from kubetally.query.details import LBS, PVS, detail_sql, lb_details, pv_details
 from kubetally.query.idle import IS_IDLE, SCOPE, apply_idle
 from kubetally.query.names import complete_groups
-from kubetally.query.params import AllocationQuery, IdleMode
+from kubetally.query.params import AllocationQuery
 from kubetally.query.share import apply_sharing
 from kubetally.query.sql import SUM_COLUMNS, TIME_WEIGHTED, GroupSpec, ShareRule, allocation_group_sql, overhead_sql
 
@@ -85,20 +86,23 @@ def _visible(frame: pl.DataFrame, query: AllocationQuery, scopes: pl.DataFrame |
     return pl.concat([shown, idle], how="vertical")
 
 
-def grouped_frame(ledger: Reader, query: AllocationQuery) -> pl.DataFrame:
-    """Steps 1–4: the filtered rows after idle and sharing, one per (set, kind, scope, name)."""
-    keys = query.aggregate or UNAGGREGATED_KEYS
-    spec = GroupSpec(
+def group_spec(query: AllocationQuery) -> GroupSpec:
+    """The GROUP BY a query needs: its keys (the unaggregated parts when not aggregated), rules and sets."""
+    return GroupSpec(
         window=query.window,
         sets=query.sets,
-        keys=keys,
+        keys=query.aggregate or UNAGGREGATED_KEYS,
         by_node=query.idle_by_node,
         share=ShareRule(query.share_namespaces, query.share_labels, query.share_filter),
         filter=query.filter,
         properties=not query.aggregate,
     )
+
+
+def grouped_frame(ledger: Reader, query: AllocationQuery, spec: GroupSpec) -> pl.DataFrame:
+    """Steps 1–4: the filtered rows after idle and sharing, one per (set, kind, scope, name)."""
     sql = allocation_group_sql(spec)
-    frame = _prepare(complete_groups(ledger.fetch(sql.text, sql.params), keys), len(keys))
+    frame = _prepare(complete_groups(ledger.fetch(sql.text, sql.params), spec.keys), len(spec.keys))
     scopes = None
     if query.filter is not None:
         scopes = frame.filter(~IS_IDLE & pl.col("in_filter")).select(SCOPE).unique()
@@ -110,8 +114,9 @@ def grouped_frame(ledger: Reader, query: AllocationQuery) -> pl.DataFrame:
 
 def run_allocation(ledger: Reader, query: AllocationQuery) -> list[AllocationSet]:
     """The ``data`` of OpenCost's ``/allocation``: one set per step, each keyed by allocation name."""
-    frame = grouped_frame(ledger, query)
-    keys = query.aggregate or UNAGGREGATED_KEYS
-    if query.idle is IdleMode.HIDE:
-        frame = frame.filter(~IS_IDLE)
-    return allocation_sets(frame, query, keys, unaggregated=not query.aggregate)
+    spec = group_spec(query)
+    frame = grouped_frame(ledger, query, spec)
+    pvs_sql, lbs_sql = detail_sql(spec, PVS), detail_sql(spec, LBS)
+    pvs = pv_details(ledger.fetch(pvs_sql.text, pvs_sql.params), spec)
+    lbs = lb_details(ledger.fetch(lbs_sql.text, lbs_sql.params), spec)
+    return allocation_sets(frame, query, spec.keys, unaggregated=not query.aggregate, pvs=pvs, lbs=lbs)

@@ -16,6 +16,7 @@ import polars as pl
 
 from kubetally.domain.aggregation import AggregateKey, KeySource
 from kubetally.domain.names import UNALLOCATED
+from kubetally.query.details import Details
 from kubetally.query.shape import clean, map_to_dict, ratio, window_json, with_span
 from kubetally.query.sql import SUM_COLUMNS, TIME_WEIGHTED
 
@@ -61,8 +62,8 @@ def _summed(frame: pl.DataFrame, parts: int, unaggregated: bool) -> pl.DataFrame
         pl.col("first_hour").min(),
         pl.col("last_hour").max(),
         pl.col("kind").first(),
-        pl.col("cluster").first(),
-        pl.col("node").first(),
+        pl.when(pl.col("cluster").n_unique() == 1).then(pl.col("cluster").first()).alias("cluster"),
+        pl.when(pl.col("node").n_unique() == 1).then(pl.col("node").first()).alias("node"),
         *(pl.col(f"k{i}").drop_nulls().first() for i in range(parts)),
         *extra,
     )
@@ -149,7 +150,9 @@ def _properties(row: dict[str, Any], keys: tuple[AggregateKey, ...], unaggregate
     return properties
 
 
-def _allocation(row: dict[str, Any], keys: tuple[AggregateKey, ...], unaggregated: bool) -> dict[str, Any]:
+def _allocation(
+    row: dict[str, Any], keys: tuple[AggregateKey, ...], unaggregated: bool, pvs: Details, lbs: Details
+) -> dict[str, Any]:
     window = window_json(row["start"], row["end"])
     raw = (
         {"cpuCoreUsageMax": row["cpu_core_usage_max"], "ramByteUsageMax": row["ram_byte_usage_max"]}
@@ -188,10 +191,11 @@ def _allocation(row: dict[str, Any], keys: tuple[AggregateKey, ...], unaggregate
         "networkCostAdjustment": 0.0,
         "loadBalancerCost": row["load_balancer_cost"],
         "loadBalancerCostAdjustment": 0.0,
+        "lbAllocations": lbs.get((row["set_idx"], row["name"])),
         "pvBytes": row["pvBytes"],
         "pvByteHours": row["pv_byte_hours"],
         "pvCost": row["pv_cost"],
-        "pvs": None,
+        "pvs": pvs.get((row["set_idx"], row["name"])),
         "pvCostAdjustment": 0.0,
         "ramBytes": row["ramBytes"],
         "ramByteRequestAverage": row["ramByteRequestAverage"],
@@ -211,7 +215,13 @@ def _allocation(row: dict[str, Any], keys: tuple[AggregateKey, ...], unaggregate
 
 
 def allocation_sets(
-    frame: pl.DataFrame, query: AllocationQuery, keys: tuple[AggregateKey, ...], *, unaggregated: bool
+    frame: pl.DataFrame,
+    query: AllocationQuery,
+    keys: tuple[AggregateKey, ...],
+    *,
+    unaggregated: bool,
+    pvs: Details,
+    lbs: Details,
 ) -> list[dict[str, dict[str, Any]]]:
     """One dict per set of ``query`` (empty when nothing ran in it), keyed by name, sorted by name."""
     sets: list[dict[str, dict[str, Any]]] = [{} for _ in query.sets]
@@ -219,5 +229,5 @@ def allocation_sets(
         return sets
     summed = _derived(with_span(_summed(frame, len(keys), unaggregated), query.sets))
     for row in summed.sort("set_idx", "name").iter_rows(named=True):
-        sets[row["set_idx"]][row["name"]] = _allocation(row, keys, unaggregated)
+        sets[row["set_idx"]][row["name"]] = _allocation(row, keys, unaggregated, pvs, lbs)
     return sets
