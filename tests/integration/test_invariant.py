@@ -12,7 +12,6 @@ from pathlib import Path
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kubetally.query.invariant import check_invariant
 
 from kubetally.costs import CostResult
 from kubetally.domain.policy import BillingMode, BillingPolicy
@@ -20,6 +19,7 @@ from kubetally.domain.window import Window
 from kubetally.engine import compute
 from kubetally.ingest import ingest
 from kubetally.ledger import Ledger
+from kubetally.query.invariant import check_invariant
 from kubetally.sources import StaticSource
 from kubetally.sources.simulator import load_scenario, scenario_pricebook, simulate, to_history
 

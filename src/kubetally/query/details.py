@@ -14,7 +14,7 @@ import polars as pl
 
 from kubetally.domain.aggregation import KeySource
 from kubetally.domain.names import SEPARATOR, UNALLOCATED
-from kubetally.query.filtering import compile_allocation_filter
+from kubetally.query.filtering import compile_allocation_filter, filter_fields
 from kubetally.query.names import complete_groups
 from kubetally.query.shape import clean
 from kubetally.query.sql import GroupSpec, Sql, key_sql, set_index_sql, share_sql
@@ -36,8 +36,35 @@ PVS = DetailTable("allocation_pvs", ("pv", "provider_id"), ("pv_byte_hours", "pv
 LBS = DetailTable("allocation_lbs", ("namespace", "service", "ip", "private"), ("hours", "load_balancer_cost"))
 
 
+def _reads(spec: GroupSpec) -> set[str]:
+    """The allocation and pod columns the keys, the filter and the share rule read."""
+    columns = {key.column or "" for key in spec.keys}
+    for tree in (spec.filter, spec.share.filter):
+        if tree is not None:
+            columns |= {FILTER_COLUMNS.get(field, "pods") for field in filter_fields(tree)}
+    if spec.share.labels:
+        columns.add("pods")
+    return columns
+
+
+FILTER_COLUMNS = {
+    "cluster": "cluster",
+    "node": "node",
+    "namespace": "namespace",
+    "pod": "pod",
+    "container": "container",
+}
+"""Filter fields read from the row itself; every other field reads the pods dimension."""
+
+
 def detail_sql(spec: GroupSpec, detail: DetailTable) -> Sql:
-    """Detail rows summed per set, name parts and item, with the share and filter flags of their allocation."""
+    """Detail rows summed per set, name parts and item, with the share and filter flags of their allocation.
+
+    The detail tables have no node or pod name: those come from ``pods`` when something reads them.
+    """
+    reads = _reads(spec)
+    row_pod = bool(reads & {"node", "pod"})
+    needs_pods = any(key.needs_pods for key in spec.keys) or "pods" in reads
     sql = Sql().add("SELECT a.kind AS kind, a.cluster AS cluster")
     if len(spec.sets) > 1:
         sql.add(f", {set_index_sql(spec.sets)} AS set_idx")
@@ -55,13 +82,18 @@ def detail_sql(spec: GroupSpec, detail: DetailTable) -> Sql:
             sql.add(f" AS k{i}")
     sql.add("".join(f", a.{c} AS d_{c}" for c in detail.columns))
     sql.add("".join(f", sum(a.{c}) AS {c}" for c in detail.sums))
-    sql.add(
-        f" FROM (SELECT v.*, pp.node AS node, pp.pod AS pod FROM {detail.table} v LEFT JOIN pods pp"
-        " ON pp.cluster = v.cluster AND pp.pod_uid = v.pod_uid WHERE v.hour >= ? AND v.hour < ?) a",
-        spec.window.start,
-        spec.window.end,
-    )
-    sql.add(" LEFT JOIN pods p ON p.cluster = a.cluster AND p.pod_uid = a.pod_uid")
+    if row_pod:
+        source = (
+            f"(SELECT v.*, pp.node AS node, pp.pod AS pod FROM {detail.table} v LEFT JOIN pods pp"
+            " ON pp.cluster = v.cluster AND pp.pod_uid = v.pod_uid WHERE v.hour >= ? AND v.hour < ?) a"
+        )
+        sql.add(f" FROM {source}", spec.window.start, spec.window.end)
+    else:
+        sql.add(f" FROM {detail.table} a")
+    if needs_pods:
+        sql.add(" LEFT JOIN pods p ON p.cluster = a.cluster AND p.pod_uid = a.pod_uid")
+    if not row_pod:
+        sql.add(" WHERE a.hour >= ? AND a.hour < ?", spec.window.start, spec.window.end)
     return sql.add(" GROUP BY ALL")
 
 
