@@ -77,7 +77,7 @@ def _extra_shared(ledger: Reader, query: AllocationQuery) -> pl.DataFrame:
     return pl.concat([fixed, overhead], how="vertical")
 
 
-def _visible(frame: pl.DataFrame, query: AllocationQuery, scopes: pl.DataFrame | None) -> pl.DataFrame:
+def _visible(frame: pl.DataFrame, scopes: pl.DataFrame | None) -> pl.DataFrame:
     """Rows matching the filter, and idle rows of scopes holding a matching row (all of them without filter)."""
     shown = frame.filter(~IS_IDLE & pl.col("in_filter"))
     idle = frame.filter(IS_IDLE)
@@ -109,7 +109,7 @@ def grouped_frame(ledger: Reader, query: AllocationQuery, spec: GroupSpec) -> pl
     frame = apply_idle(frame, query.idle, query.share_split, query.split_idle, query.idle_by_node)
     if query.shares_anything:
         frame = apply_sharing(frame, query.share_split, _extra_shared(ledger, query))
-    return _visible(frame, query, scopes)
+    return _visible(frame, scopes)
 
 
 def run_allocation(ledger: Reader, query: AllocationQuery) -> list[AllocationSet]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from kubetally.domain.aggregation import AggregateKey, KeySource
 from kubetally.domain.filters import Filter
@@ -258,8 +257,3 @@ def overhead_sql(window: Window, sets: Sequence[Window]) -> Sql:
         window.start,
         window.end,
     )
-
-
-def hour_bounds(window: Window) -> tuple[datetime, datetime]:
-    """The hour-bucket range a window reads (windows are whole hours)."""
-    return window.start, window.end
