@@ -40,11 +40,6 @@ class IdleMode(StrEnum):
     share = "share"
 
 
-class ShareSplit(StrEnum):
-    even = "even"
-    weighted = "weighted"
-
-
 Window = Annotated[str, typer.Option("--window", help="e.g. 7d, today, lastweek, 24h offset 1d, RFC3339 pair.")]
 Aggregate = Annotated[str, typer.Option("--aggregate", help="e.g. namespace, label:team, cluster,namespace.")]
 OutputOption = Annotated[Output, typer.Option("--output", "-o", help="table, json (OpenCost's data) or csv.")]
@@ -63,7 +58,12 @@ def allocation_command(
     share_namespaces: Annotated[str, typer.Option("--share-namespaces", help="e.g. kube-system,monitoring")] = "",
     share_labels: Annotated[str, typer.Option("--share-labels", help="e.g. team:platform")] = "",
     share_filter: Annotated[str, typer.Option("--share-filter", help="Share what matches this filter.")] = "",
-    share_split: Annotated[ShareSplit, typer.Option("--share-split")] = ShareSplit.weighted,
+    share_split: Annotated[
+        str, typer.Option("--share-split", help="How shared costs are split: even, weighted, or metric:cpu|ram|gpu.")
+    ] = "weighted",
+    share_tenancy_costs: Annotated[
+        bool, typer.Option("--share-tenancy-costs", help="Share cluster management cost too.")
+    ] = False,
     step: Annotated[str, typer.Option("--step", help="One set per step, e.g. 1h, 1d.")] = "",
     accumulate: Annotated[bool, typer.Option("--accumulate", help="One set for the whole window.")] = False,
     output: OutputOption = Output.table,
@@ -89,7 +89,8 @@ def allocation_command(
         "shareNamespaces": share_namespaces,
         "shareLabels": share_labels,
         "shareFilter": share_filter,
-        "shareSplit": share_split.value,
+        "shareSplit": share_split,
+        "shareTenancyCosts": str(share_tenancy_costs).lower(),
         "step": step,
         "accumulate": str(accumulate).lower(),
     }

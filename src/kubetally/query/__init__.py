@@ -7,7 +7,6 @@ from kubetally.query.allocation import run_allocation
 from kubetally.query.assets import run_assets
 from kubetally.query.invariant import InvariantReport, check_invariant
 from kubetally.query.params import AllocationQuery, AssetQuery, IdleMode, ShareSplit, SplitMethod
-from kubetally.query.render import render_allocation, render_assets
 
 __all__ = [
     "AllocationQuery",
@@ -17,8 +16,6 @@ __all__ = [
     "ShareSplit",
     "SplitMethod",
     "check_invariant",
-    "render_allocation",
-    "render_assets",
     "run_allocation",
     "run_assets",
 ]
