@@ -44,7 +44,9 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
         monkeypatch.setattr(
             sys, "argv", ["kubetally", "ingest", "--db", str(db), "--simulator", "small", "--start", START]
         )
-        main()
+        with pytest.raises(SystemExit) as exited:
+            main()
+    assert exited.value.code == 0
     return db
 
 

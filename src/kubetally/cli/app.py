@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -33,21 +32,9 @@ def version_command() -> None:
 
 
 def main() -> None:
-    """Entry point: run the app; a KubetallyError becomes one line on stderr and exit code 2."""
+    """Entry point. Usage errors are reported by typer (exit 2); a KubetallyError becomes one line and exit 2."""
     try:
-        app(standalone_mode=False)
+        app()
     except KubetallyError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except typer.Abort:
-        Console(stderr=True).print("aborted")
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except Exception as exc:  # a click usage error, or a bug: never a traceback for the user
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

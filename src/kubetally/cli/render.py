@@ -36,6 +36,11 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
+def _name_width(item_set: Mapping[str, Any]) -> int:
+    """Room for the longest name (up to 48 characters), so narrow terminals shrink the numbers, not the names."""
+    return min(48, max((len(name) for name in item_set), default=4))
+
+
 def _window_title(item: Mapping[str, Any]) -> str:
     return f"{item.get('start', '')} → {item.get('end', '')}"
 
@@ -47,7 +52,7 @@ def allocation_tables(sets: AllocationSets) -> list[Table]:
         rows = sorted(allocation_set.values(), key=lambda item: -_number(item.get("totalCost")))
         title = _window_title(rows[0]) if rows else "empty set"
         table = Table(title=title, title_justify="left", show_footer=True)
-        table.add_column("Name", footer="Total")
+        table.add_column("Name", footer="Total", no_wrap=True, min_width=_name_width(allocation_set))
         for header, field in ALLOCATION_COLUMNS:
             total = sum(_number(item.get(field)) for item in rows)
             table.add_column(header, justify="right", footer=f"{total:,.2f}")
@@ -68,7 +73,7 @@ def asset_tables(sets: AllocationSets) -> list[Table]:
     for asset_set in sets:
         rows = sorted(asset_set.values(), key=lambda item: -_number(item.get("totalCost")))
         table = Table(title=_window_title(rows[0]) if rows else "empty set", title_justify="left", show_footer=True)
-        table.add_column("Name", footer="Total")
+        table.add_column("Name", footer="Total", no_wrap=True, min_width=_name_width(asset_set))
         table.add_column("Type")
         table.add_column("Hours", justify="right")
         table.add_column("Adjustment", justify="right")
