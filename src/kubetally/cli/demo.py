@@ -10,7 +10,7 @@ from rich.console import Console
 
 from kubetally.cli.ingest import ingest_simulator, print_report
 from kubetally.cli.options import Seed, now
-from kubetally.cli.render import allocation_tables
+from kubetally.cli.render import allocation_tables, print_tables
 from kubetally.ledger import Ledger
 from kubetally.query import AllocationQuery, check_invariant, run_allocation
 from kubetally.settings import load_settings
@@ -42,8 +42,7 @@ def demo_command(
         sets = run_allocation(ledger, query)
         invariant = check_invariant(ledger, query.window)
     console.print("\n[bold]Cost by namespace[/] (idle shown as __idle__)")
-    for table in allocation_tables(sets):
-        console.print(table)
+    print_tables(console, allocation_tables(sets))
     verdict = "[green]holds[/]" if invariant.holds else "[red]BROKEN[/]"
     console.print(
         f"\n[bold]Every dollar adds up[/]: assets {invariant.assets:,.6f} = allocations {invariant.allocations:,.6f}"

@@ -8,6 +8,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 AllocationSets = Sequence[Mapping[str, Mapping[str, Any]]]
@@ -104,3 +106,13 @@ def to_csv(sets: AllocationSets, columns: Sequence[tuple[str, str]]) -> str:
 
 def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False)
+
+
+def print_tables(console: Console, tables: Sequence[Table]) -> None:
+    """Print each table at its natural width: on a narrow terminal lines wrap, but no number is ever cut."""
+    for table in tables:
+        natural = Measurement.get(console, console.options.update(width=10_000), table).maximum
+        if natural <= console.width:
+            console.print(table)
+        else:
+            Console(file=console.file, width=natural, force_terminal=console.is_terminal).print(table)

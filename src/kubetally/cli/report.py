@@ -21,6 +21,7 @@ from kubetally.cli.render import (
     AllocationSets,
     allocation_tables,
     asset_tables,
+    print_tables,
     to_csv,
     to_json,
 )
@@ -142,6 +143,4 @@ def _emit(
     elif output is Output.csv:
         typer.echo(to_csv(data, columns), nl=False)
     else:
-        console = Console()
-        for table in tables(data):
-            console.print(table)
+        print_tables(Console(), tables(data))
