@@ -105,6 +105,7 @@ def _items(frame: pl.DataFrame, spec: GroupSpec, detail: DetailTable) -> pl.Data
         .with_columns(name=pl.concat_str(parts, separator=SEPARATOR), set_idx=pl.col("set_idx").cast(pl.Int64))
         .group_by("set_idx", "name", "cluster", *(f"d_{c}" for c in detail.columns))
         .agg(*(pl.col(c).sum() for c in detail.sums))
+        .sort("set_idx", "name", "cluster", *(f"d_{c}" for c in detail.columns), nulls_last=True)
     )
 
 
