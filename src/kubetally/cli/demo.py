@@ -9,9 +9,8 @@ import typer
 from rich.console import Console
 
 from kubetally.cli.ingest import ingest_simulator, print_report
-from kubetally.cli.options import Seed, now
+from kubetally.cli.options import Seed, now, open_ledger
 from kubetally.cli.render import allocation_tables, print_tables
-from kubetally.ledger import Ledger
 from kubetally.query import AllocationQuery, check_invariant, run_allocation
 from kubetally.settings import load_settings
 
@@ -38,7 +37,7 @@ def demo_command(
     query = AllocationQuery.from_params(
         {"window": window, "aggregate": "namespace", "includeIdle": "true", "accumulate": "true"}, now()
     )
-    with Ledger.open(db, read_only=True) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         sets = run_allocation(ledger, query)
         invariant = check_invariant(ledger, query.window)
     console.print("\n[bold]Cost by namespace[/] (idle shown as __idle__)")

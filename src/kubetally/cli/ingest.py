@@ -19,12 +19,12 @@ from kubetally.cli.options import (
     Seed,
     Start,
     now,
+    open_ledger,
     parse_instant,
 )
 from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
 from kubetally.ingest import IngestReport, ingest
-from kubetally.ledger import Ledger
 from kubetally.settings import Settings, load_settings
 from kubetally.sources import StaticSource
 from kubetally.sources.simulator import load_scenario, scenario_pricebook, simulate, to_history
@@ -103,7 +103,7 @@ def run_ingest(
         TextColumn("hours"),
         TimeElapsedColumn(),
     )
-    with Ledger.open(db) as ledger, Progress(*columns, console=console, transient=True) as progress:
+    with open_ledger(db) as ledger, Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(source.name, total=int((end - start).total_seconds() // 3600))
         return ingest(
             source,

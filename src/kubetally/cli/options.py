@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from kubetally.errors import InvalidParameter
+from kubetally.errors import InvalidParameter, LedgerError
+from kubetally.ledger import Ledger
 
 Db = Annotated[Path, typer.Option("--db", help="The ledger file (DuckDB).", envvar="KUBETALLY_DB")]
 Config = Annotated[Path | None, typer.Option("--config", help="A YAML settings file.", exists=False)]
@@ -45,3 +46,11 @@ def parse_instant(text: str, parameter: str) -> datetime:
     if value.tzinfo is None:
         raise InvalidParameter(parameter, f"{text!r} has no time zone; add Z for UTC")
     return value.astimezone(UTC)
+
+
+def open_ledger(db: Path, *, read_only: bool = False) -> Ledger:
+    """The ledger named by ``--db``; a LedgerError raised while opening it names the ``db`` parameter."""
+    try:
+        return Ledger.open(db, read_only=read_only)
+    except LedgerError as exc:
+        raise LedgerError(f"db: {exc.message}") from exc

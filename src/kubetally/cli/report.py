@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kubetally.cli.options import Db, now
+from kubetally.cli.options import Db, now, open_ledger
 from kubetally.cli.render import (
     ALLOCATION_COLUMNS,
     ASSET_COLUMNS,
@@ -25,7 +25,6 @@ from kubetally.cli.render import (
     to_csv,
     to_json,
 )
-from kubetally.ledger import Ledger
 from kubetally.query import AllocationQuery, AssetQuery, run_allocation, run_assets
 
 
@@ -96,7 +95,7 @@ def allocation_command(
         "accumulate": str(accumulate).lower(),
     }
     query = AllocationQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
-    with Ledger.open(db, read_only=True) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         data = run_allocation(ledger, query)
     _emit(data, output, ALLOCATION_COLUMNS, allocation_tables)
 
@@ -126,7 +125,7 @@ def assets_command(
         "accumulate": str(accumulate).lower(),
     }
     query = AssetQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
-    with Ledger.open(db, read_only=True) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         data = run_assets(ledger, query)
     _emit(data, output, ASSET_COLUMNS, asset_tables)
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from kubetally.domain.aggregation import AggregateKey, parse_aggregate
 from kubetally.domain.filter_ast import Filter
-from kubetally.domain.window import Accumulate, Step, Window, parse_accumulate, parse_step, parse_window, split_window
+from kubetally.domain.window import Accumulate, CalendarStep, Step, Window, parse_accumulate, parse_step, parse_window, split_window
 from kubetally.errors import InvalidParameter
 from kubetally.query.filtering import parse_asset_filter, parse_filter_param
+
+MAX_SETS = 10_000
+"""The most sets (steps or accumulation periods) one query may ask for."""
 
 _TRUE = frozenset({"true", "t", "1", "yes"})
 _FALSE = frozenset({"false", "f", "0", "no"})
@@ -132,7 +135,26 @@ def _sets(params: Mapping[str, str], window: Window) -> tuple[Window, ...]:
         raw_step = (params.get("step") or "").strip()
         step: Step | None = parse_step(raw_step, "step") if raw_step else None
         period = step
-    return (window,) if period is None else tuple(split_window(window, period))
+    if period is None:
+        return (window,)
+    _check_set_count(window, period, "step" if accumulate.step is None else accumulate_name)
+    return tuple(split_window(window, period))
+
+
+def _check_set_count(window: Window, period: Step, parameter: str) -> None:
+    """Refuse a window that ``period`` would cut into more than :data:`MAX_SETS` sets."""
+    if isinstance(period, timedelta):
+        if period <= timedelta():
+            raise InvalidParameter(parameter, "must be greater than zero")
+        count = -(-window.duration // period)
+    else:
+        months = 1 if period is CalendarStep.MONTH else 3
+        span = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+        count = span // months + 1
+    if count > MAX_SETS:
+        raise InvalidParameter(
+            parameter, f"the window would be cut into {count} sets; at most {MAX_SETS} are allowed (use a longer step)"
+        )
 
 
 def _window(params: Mapping[str, str], now: datetime) -> Window:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from kubetally.errors import InvalidScenario
-from kubetally.sources.simulator.scenario import Scenario, scenario_from
+from kubetally.sources.simulator.scenario import MAX_CONTAINER_HOURS, MAX_HOURS, MAX_NODES, Scenario, scenario_from
 
 DEFAULTS = {"nodes": 100, "pods": 10_000, "days": 30}
+LIMITS = {"nodes": MAX_NODES, "pods": MAX_CONTAINER_HOURS // 24, "days": MAX_HOURS // 24}
+"""The largest value of each parameter; together they are also bounded by the container-hours limit."""
 _SHAPES = (
     ("m5.2xlarge", 8, 32),
     ("m5.4xlarge", 16, 64),
@@ -34,6 +36,8 @@ def parse_large(text: str) -> dict[str, int]:
             )
         if not value.isdigit() or int(value) < 1:
             raise InvalidScenario(f"scenario {text!r}: parameter {key}: expected a positive integer, got {value!r}")
+        if len(value) > 9 or int(value) > LIMITS[key]:
+            raise InvalidScenario(f"scenario {text!r}: parameter {key}: at most {LIMITS[key]:,}, got {value}")
         params[key] = int(value)
     return params
 

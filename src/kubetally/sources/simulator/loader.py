@@ -25,4 +25,6 @@ def load_scenario(name_or_path: str) -> Scenario:
         raise InvalidScenario(
             f"scenario {name_or_path!r}: not a built-in scenario ({known}) and not a readable file ({exc.strerror})"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidScenario(f"{path}: not a UTF-8 text file (byte {exc.start}: {exc.reason})") from exc
     return parse_scenario(text, str(path))

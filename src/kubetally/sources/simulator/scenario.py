@@ -8,6 +8,7 @@ package data (``small``, ``demo``); ``large`` is generated in code from its para
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,12 @@ from kubetally.errors import InvalidScenario
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 BUILT_IN = ("small", "demo", "large")
+MAX_HOURS = 366 * 24
+"""The longest simulated window: one (leap) year."""
+MAX_NODES = 10_000
+"""The most nodes one scenario may declare."""
+MAX_CONTAINER_HOURS = 50_000_000
+"""The most container-hours one simulation may hold (the hourly usage matrices grow with it)."""
 
 
 def parse_offset(value: object) -> float:
@@ -210,16 +217,44 @@ class Scenario(Strict):
     name: str
     description: str = ""
     seed: int = 0
-    hours: int = Field(default=3, ge=1)
+    hours: int = Field(default=3, ge=1, le=MAX_HOURS)
     pricing: dict[str, Any] = Field(default_factory=dict)
     clusters: list[Cluster] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _size(self) -> Scenario:
+        nodes = sum(group.count for cluster in self.clusters for group in cluster.nodes)
+        if nodes > MAX_NODES:
+            raise ValueError(f"{nodes:,} nodes is more than the limit of {MAX_NODES:,}")
+        size = container_hours(self, self.hours)
+        if size > MAX_CONTAINER_HOURS:
+            raise ValueError(f"{size:.3g} container-hours is more than the limit of {MAX_CONTAINER_HOURS:,}")
+        return self
+
+
+def container_hours(scenario: Scenario, hours: int) -> float:
+    """An upper bound on the container-hours of ``scenario`` simulated over ``hours`` hours."""
+    horizon = hours * 3600.0
+    total = 0.0
+    for cluster in scenario.clusters:
+        counts = {group.name: group.count for group in cluster.nodes}
+        for workload in cluster.workloads:
+            if workload.kind == "DaemonSet":
+                pods = float(sum(counts[name] for name in workload.nodes or counts))
+            elif workload.kind == "CronJob":
+                every = workload.every or horizon
+                pods = max(0.0, math.ceil((horizon - workload.start) / every))
+            else:
+                pods = float(workload.replicas)
+            total += pods * len(workload.containers) * hours
+    return total
 
 
 def parse_scenario(text: str, where: str) -> Scenario:
     """A scenario from YAML text; InvalidScenario naming ``where`` and the offending field path."""
     try:
         document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
         raise InvalidScenario(f"{where}: not valid YAML: {exc}") from exc
     if not isinstance(document, dict):
         raise InvalidScenario(f"{where}: expected a mapping at the top level, got {type(document).__name__}")
