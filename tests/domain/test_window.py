@@ -303,3 +303,14 @@ def test_bad_accumulate_names_the_parameter() -> None:
     assert str(caught.value) == (
         "accumulateBy: invalid value 'yearly'; expected true, false, all, hour, day, week, month or quarter"
     )
+
+
+def test_windows_and_steps_at_the_end_of_time() -> None:
+    from kubetally.domain.window import CalendarStep, Window, split_window
+
+    late = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
+    with pytest.raises(InvalidWindow, match="outside the supported range"):
+        parse_window("9999-12-31T23:30:00Z,9999-12-31T23:45:00Z", late)
+    window = Window(datetime(9999, 11, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=UTC))
+    assert split_window(window, CalendarStep.MONTH)[-1].end == window.end
+    assert split_window(window, timedelta(weeks=1))[-1].end == window.end

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from kubetally.errors import InvalidAggregate, InvalidFilter, InvalidParameter, InvalidWindow
-from kubetally.query import AllocationQuery, AssetQuery, IdleMode, ShareSplit, SplitMethod
+from kubetally.query import MAX_SETS, AllocationQuery, AssetQuery, IdleMode, ShareSplit, SplitMethod
 from tests.query.fixture import NOW, WINDOW
 
 
@@ -89,6 +89,47 @@ def test_bad_allocation_params(params: dict[str, str], error: type[InvalidParame
     assert str(raised.value).startswith(f"{parameter}: ")
 
 
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"window": "2000-01-01T00:00:00Z,2026-01-01T00:00:00Z", "step": "1h"}, "step"),
+        ({"window": "2000-01-01T00:00:00Z,2026-01-01T00:00:00Z", "accumulateBy": "hour"}, "accumulateBy"),
+        ({"window": "0001-01-01T00:00:00Z,9999-01-01T00:00:00Z", "step": "month"}, "step"),
+    ],
+)
+def test_too_many_sets_is_refused_before_splitting(params: dict[str, str], parameter: str) -> None:
+    with pytest.raises(InvalidParameter, match=rf"^{parameter}: .* at most {MAX_SETS} ") as raised:
+        AllocationQuery.from_params(params, NOW)
+    assert raised.value.parameter == parameter
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"window": "9999-12-31T23:30:00Z,9999-12-31T23:45:00Z"}, "window"),
+        ({"window": "9999-11-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "month"}, "step"),
+        ({"window": "9999-11-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "quarter"}, "step"),
+        ({"window": "9999-12-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "1w"}, "step"),
+        ({"window": "9999-12-01T00:00:00Z,9999-12-31T00:00:00Z", "accumulateBy": "month"}, "accumulateBy"),
+    ],
+)
+def test_windows_at_the_end_of_the_calendar_are_refused(params: dict[str, str], parameter: str) -> None:
+    for query_type in (AllocationQuery, AssetQuery):
+        with pytest.raises(InvalidParameter, match="supported range of dates") as raised:
+            query_type.from_params(params, NOW)
+        assert raised.value.parameter == parameter
+
+
+def test_set_count_limit_is_inclusive() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    end = start + timedelta(hours=MAX_SETS)
+    window = f"{start:%Y-%m-%dT%H:%M:%SZ},{end:%Y-%m-%dT%H:%M:%SZ}"
+    assert len(AllocationQuery.from_params({"window": window, "step": "1h"}, NOW).sets) == MAX_SETS
+    longer = f"{start:%Y-%m-%dT%H:%M:%SZ},{end + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+    with pytest.raises(InvalidParameter, match=r"^step: "):
+        AssetQuery.from_params({"window": longer, "step": "1h"}, NOW)
+
+
 def test_missing_window() -> None:
     with pytest.raises(InvalidParameter, match=r"^window: missing"):
         AllocationQuery.from_params({}, NOW)
@@ -96,7 +137,12 @@ def test_missing_window() -> None:
 
 @pytest.mark.parametrize(
     ("params", "parameter"),
-    [({"aggregate": "namespace"}, "aggregate"), ({"filter": 'namespace:"a"'}, "filter"), ({"step": "x"}, "step")],
+    [
+        ({"aggregate": "namespace"}, "aggregate"),
+        ({"aggregate": "label:"}, "aggregate"),
+        ({"filter": 'namespace:"a"'}, "filter"),
+        ({"step": "x"}, "step"),
+    ],
 )
 def test_bad_asset_params(params: dict[str, str], parameter: str) -> None:
     with pytest.raises(InvalidParameter) as raised:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kubetally import __version__
 from kubetally.cli import demo, ingest, report, simulate
@@ -32,9 +34,22 @@ def version_command() -> None:
 
 
 def main() -> None:
-    """Entry point. Usage errors are reported by typer (exit 2); a KubetallyError becomes one line and exit 2."""
+    """Entry point. A usage error or a KubetallyError becomes one ``error:`` line on stderr and exit code 2."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        message = exc.format_message()
+        if not message.strip():
+            sys.exit(2)  # a bare ``kubetally``: the help is already printed
+        _fail(message)
+    except typer.Abort:
+        sys.exit(1)
     except KubetallyError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _fail(exc.message)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str) -> NoReturn:
+    """Print ``message`` as one ``error:`` line on stderr and exit with code 2."""
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(2)

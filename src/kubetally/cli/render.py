@@ -71,9 +71,11 @@ def allocation_tables(sets: AllocationSets) -> list[Table]:
 
 
 def asset_tables(sets: AllocationSets) -> list[Table]:
+    """One rich table per set, assets by descending total cost, with a totals line."""
     tables = []
     for asset_set in sets:
-        rows = sorted(asset_set.values(), key=lambda item: -_number(item.get("totalCost")))
+        items = sorted(asset_set.items(), key=lambda kv: -_number(kv[1].get("totalCost")))
+        rows = [item for _, item in items]
         table = Table(title=_window_title(rows[0]) if rows else "empty set", title_justify="left", show_footer=True)
         table.add_column("Name", footer="Total", no_wrap=True, min_width=_name_width(asset_set))
         table.add_column("Type")
@@ -81,7 +83,7 @@ def asset_tables(sets: AllocationSets) -> list[Table]:
         table.add_column("Adjustment", justify="right")
         total = sum(_number(item.get("totalCost")) for item in rows)
         table.add_column("Total", justify="right", footer=f"{total:,.2f}")
-        for key, item in sorted(asset_set.items(), key=lambda kv: -_number(kv[1].get("totalCost"))):
+        for key, item in items:
             table.add_row(
                 key,
                 str(item.get("type", "")),

@@ -152,9 +152,9 @@ def parse_window(text: str, now: datetime, *, align_to_hours: bool = True) -> Wi
     utc_now = _require_utc_now(now)
     try:
         window = _parse_exact(text, utc_now)
+        return window.aligned() if align_to_hours else window
     except (OverflowError, ValueError) as exc:
         raise InvalidWindow(f"invalid window {text!r}: outside the supported range of dates") from exc
-    return window.aligned() if align_to_hours else window
 
 
 def _parse_exact(text: str, now: datetime) -> Window:
@@ -289,13 +289,16 @@ def split_window(window: Window, step: Step) -> list[Window]:
         cut = _add_months(floor_to(window.start, DAY).replace(day=1), 0)
         cut = _add_months(cut, -((cut.month - 1) % months))
         while cut < window.end:
-            cut = _add_months(cut, months)
+            try:
+                cut = _add_months(cut, months)
+            except (OverflowError, ValueError):  # past year 9999: the window's end is the last cut
+                cut = window.end
             cuts.append(min(cut, window.end))
     else:
         if step <= timedelta():
             raise InvalidWindow("step must be greater than zero", "step")
         count = -(-window.duration // step)
-        cuts = [min(window.start + (i + 1) * step, window.end) for i in range(count)]
+        cuts = [window.start + (i + 1) * step if (i + 1) * step < window.duration else window.end for i in range(count)]
     pieces = []
     start = window.start
     for end in cuts:

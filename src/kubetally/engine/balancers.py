@@ -9,7 +9,7 @@ import polars as pl
 from kubetally.engine.ids import Keys
 from kubetally.engine.segments import split_pieces
 from kubetally.engine.spread import over_containers
-from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
+from kubetally.engine.timeline import ENGINE, SECONDS_PER_HOUR, explode_hours
 from kubetally.history import ClusterHistory
 
 SERVICE_KEY = ["cluster", "namespace", "service"]
@@ -39,7 +39,9 @@ def with_price_source(lb_prices: pl.DataFrame, observed: pl.DataFrame) -> pl.Dat
     if "price_source" in lb_prices.columns:
         return lb_prices
     seen = observed.filter(pl.col("price_per_hour").is_not_null()).select(*SERVICE_KEY).unique()
-    return lb_prices.join(seen.with_columns(pl.lit("prometheus").alias("price_source")), on=SERVICE_KEY, how="left")
+    return lb_prices.join(
+        seen.with_columns(pl.lit("prometheus").alias("price_source")), on=SERVICE_KEY, how="left", maintain_order="left"
+    )
 
 
 def balancers(history: ClusterHistory, keys: Keys, lb_prices: pl.DataFrame) -> Balancers:
@@ -48,13 +50,18 @@ def balancers(history: ClusterHistory, keys: Keys, lb_prices: pl.DataFrame) -> B
         load_balancer_services(history)
         .lazy()
         .with_row_index("res_id")
-        .join(with_price_source(lb_prices, history.observed_lb_prices).lazy(), on=SERVICE_KEY, how="left")
+        .join(
+            with_price_source(lb_prices, history.observed_lb_prices).lazy(),
+            on=SERVICE_KEY,
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(
             (pl.col("price_per_hour") / SECONDS_PER_HOUR).alias("__cost_s"),
             pl.col("price_source").fill_null("default"),
         )
     )
-    pieces = explode_hours(services).with_row_index("piece_id").collect()
+    pieces = explode_hours(services).with_row_index("piece_id").collect(engine=ENGINE)
     assets = (
         pieces.lazy()
         .sort(*SERVICE_KEY, "hour", "lo_us")
@@ -84,7 +91,7 @@ def balancers(history: ClusterHistory, keys: Keys, lb_prices: pl.DataFrame) -> B
     )
     workload = (
         over_containers(shared, keys, ["hours", "load_balancer_cost"])
-        .join(keys.containers.lazy().select("cid", "container"), on="cid", how="left")
+        .join(keys.containers.lazy().select("cid", "container"), on="cid", how="left", maintain_order="left")
         .with_columns(pl.lit("workload").alias("kind"))
     )
     unmounted_part = (
@@ -111,5 +118,5 @@ def balancers(history: ClusterHistory, keys: Keys, lb_prices: pl.DataFrame) -> B
         .group_by(key)
         .agg(pl.col("hours", "load_balancer_cost").sum())
     )
-    frames = pl.collect_all([assets, details, unmounted_part])
+    frames = pl.collect_all([assets, details, unmounted_part], engine=ENGINE)
     return Balancers(assets=frames[0], details=frames[1], unmounted=frames[2])

@@ -27,7 +27,7 @@ def running_time(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
     )
     return (
         explode_hours(intervals.select("cid", "state", "start", "end"))
-        .group_by("cid", "hour")
+        .group_by("cid", "hour", maintain_order=True)
         .agg(
             pl.col("seconds").filter(running).sum().alias("running_seconds"),
             pl.col("seconds").filter(~running).sum().alias("waiting_seconds"),
@@ -77,8 +77,8 @@ def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
     per_container = keys.containers.lazy().select("cid", "nid", "req_cpu", "req_ram", "req_gpu", *PRICE.values())
     rows = (
         running_time(history, keys, policy)
-        .join(usage, on=["cid", "hour"], how="left")
-        .join(per_container, on="cid", how="left")
+        .join(usage, on=["cid", "hour"], how="left", maintain_order="left")
+        .join(per_container, on="cid", how="left", maintain_order="left")
         .with_columns(
             over_running(pl.col("cpu_core_seconds") / r).alias("use_cpu"),
             over_running(pl.col("ram_bytes_avg")).alias("use_ram"),

@@ -36,9 +36,13 @@ class Keys:
 
 
 def build_keys(history: ClusterHistory, node_prices: pl.DataFrame) -> Keys:
-    """Number nodes and containers and attach what every per-container row needs."""
+    """Number nodes and containers and attach what every per-container row needs.
+
+    Numbers follow the sort order of the node and container keys, so they do not depend on row order.
+    """
     nodes = (
-        node_prices.unique(["cluster", "node"], keep="first")
+        node_prices.unique(["cluster", "node"], keep="first", maintain_order=True)
+        .sort("cluster", "node")
         .with_row_index("nid")
         .with_columns(pl.col("nid").cast(pl.Int64))
     )
@@ -60,9 +64,10 @@ def build_keys(history: ClusterHistory, node_prices: pl.DataFrame) -> Keys:
     )
     pods = history.pods.unique(POD_KEY, keep="first").select(*POD_KEY, "namespace", "pod", "node")
     containers = (
-        everyone.with_row_index("cid")
+        everyone.sort(CONTAINER_KEY, nulls_last=True)
+        .with_row_index("cid")
         .with_columns(pl.col("cid").cast(pl.Int64))
-        .join(pods, on=POD_KEY, how="left")
+        .join(pods, on=POD_KEY, how="left", maintain_order="left")
         .join(
             nodes.select("nid", "cluster", "node", *PRICE.values(), "price_source"), on=["cluster", "node"], how="left"
         )
@@ -70,8 +75,14 @@ def build_keys(history: ClusterHistory, node_prices: pl.DataFrame) -> Keys:
     spec_count = spec.group_by(POD_KEY).agg(pl.len().alias("__n"))
     members = (
         pl.concat([spec.select(CONTAINER_KEY), empty_pods.select(CONTAINER_KEY)])
-        .join(containers.select(*CONTAINER_KEY, "cid"), on=CONTAINER_KEY, how="left", nulls_equal=True)
-        .join(spec_count, on=POD_KEY, how="left")
+        .join(
+            containers.select(*CONTAINER_KEY, "cid"),
+            on=CONTAINER_KEY,
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+        .join(spec_count, on=POD_KEY, how="left", maintain_order="left")
         .select(*POD_KEY, "cid", (1.0 / pl.col("__n").fill_null(1).cast(pl.Float64)).alias("fraction"))
     )
     return Keys(nodes=nodes, containers=containers, members=members)

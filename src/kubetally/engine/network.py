@@ -35,9 +35,9 @@ def pod_network(history: ClusterHistory, cluster_prices: pl.DataFrame) -> pl.Laz
     return (
         history.egress.lazy()
         .filter(pl.sum_horizontal(volumes) > 0)
-        .group_by("cluster", "pod_uid", "hour")
+        .group_by("cluster", "pod_uid", "hour", maintain_order=True)
         .agg(pl.col(volumes).sum())
-        .join(cluster_prices.lazy(), on="cluster", how="left")
+        .join(cluster_prices.lazy(), on="cluster", how="left", maintain_order="left")
         .select(
             "cluster",
             "pod_uid",
@@ -58,7 +58,7 @@ def container_network(pods: pl.LazyFrame, keys: Keys) -> pl.LazyFrame:
 def network_totals(pods: pl.LazyFrame) -> pl.LazyFrame:
     """Per cluster and bucket with egress: total network cost and egress bytes (the Network asset)."""
     return (
-        pods.group_by("cluster", "hour")
+        pods.group_by("cluster", "hour", maintain_order=True)
         .agg(pl.col("network_cost").sum().alias("total_cost"), pl.col("network_transfer_bytes").sum())
         .filter(pl.col("network_transfer_bytes") > 0)
     )

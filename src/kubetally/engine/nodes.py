@@ -30,7 +30,7 @@ def node_hours(history: ClusterHistory, keys: Keys) -> pl.LazyFrame:
         .group_by(NODE_KEY)
         .agg(hours.sum().alias("node_hours"), *capacity_hours, *[pl.col(a).last() for a in ATTRIBUTES])
         .filter(pl.col("node_hours") > 0)
-        .join(keys.nodes.lazy().select("nid", *PRICE_ATTRIBUTES), on="nid", how="left")
+        .join(keys.nodes.lazy().select("nid", *PRICE_ATTRIBUTES), on="nid", how="left", maintain_order="left")
         .with_columns(
             (pl.col(QUANTITY_HOURS[res]) / PRICE_UNIT[res] * pl.col(PRICE[res])).alias(f"{res}_cost")
             for res in RESOURCES
@@ -46,7 +46,7 @@ def adjust_overcommit(rows: pl.LazyFrame, nodes: pl.LazyFrame) -> pl.LazyFrame:
     charged = rows.group_by(NODE_KEY).agg(pl.col(QUANTITY_HOURS[res]).sum().alias(f"__a_{res}") for res in RESOURCES)
     capacity = nodes.select(*NODE_KEY, *[pl.col(QUANTITY_HOURS[res]).alias(f"__c_{res}") for res in RESOURCES])
     factors = (
-        charged.join(capacity, on=NODE_KEY, how="left")
+        charged.join(capacity, on=NODE_KEY, how="left", maintain_order="left")
         .with_columns(pl.col(f"__c_{res}").fill_null(0.0) for res in RESOURCES)
         .select(
             *NODE_KEY,
@@ -60,7 +60,7 @@ def adjust_overcommit(rows: pl.LazyFrame, nodes: pl.LazyFrame) -> pl.LazyFrame:
         )
     )
     return (
-        rows.join(factors, on=NODE_KEY, how="left")
+        rows.join(factors, on=NODE_KEY, how="left", maintain_order="left")
         .with_columns(
             (pl.col(f"{res}_cost") * pl.col(f"__f_{res}")).alias(f"{res}_cost_adjustment") for res in RESOURCES
         )
@@ -79,7 +79,7 @@ def idle_rows(rows: pl.LazyFrame, nodes: pl.LazyFrame) -> pl.LazyFrame:
     )
     used = [f"__{cost}" for cost in COSTS] + [f"__qty_{res}" for res in RESOURCES]
     return (
-        nodes.join(charged, on=NODE_KEY, how="left")
+        nodes.join(charged, on=NODE_KEY, how="left", maintain_order="left")
         .with_columns(pl.col(used).fill_null(0.0))
         .select(
             "cluster",

@@ -22,7 +22,12 @@ from kubetally.engine.rows import (
     workload_rows,
 )
 from kubetally.engine.storage import storage
+from kubetally.engine.timeline import ENGINE
 from kubetally.history import ClusterHistory
+
+PV_ORDER = ["cluster", "hour", "kind", "namespace", "pod_uid", "container", "pv"]
+LB_ORDER = ["cluster", "hour", "kind", "namespace", "pod_uid", "container", "service"]
+"""Row orders of ``allocation_pvs`` and ``allocation_lbs``; like every output frame, they do not vary between runs."""
 
 
 def history_clusters(history: ClusterHistory) -> list[str]:
@@ -47,12 +52,13 @@ def compute(history: ClusterHistory, prices: PriceBook, policy: BillingPolicy) -
     cluster_prices = prices.cluster_prices(history_clusters(history), history.observed_cluster_prices)
 
     keys = build_keys(history, node_prices)
-    nodes, charged = pl.collect_all([node_hours(history, keys), compute_rows(history, keys, policy)])
+    nodes, charged = pl.collect_all([node_hours(history, keys), compute_rows(history, keys, policy)], engine=ENGINE)
     check_priced(charged, keys)
-    adjusted = adjust_overcommit(charged.lazy(), nodes.lazy()).collect().lazy()
+    adjusted = adjust_overcommit(charged.lazy(), nodes.lazy()).collect(engine=ENGINE).lazy()
     disks = storage(history, keys, volume_prices)
     lbs = balancers(history, keys, lb_prices)
-    egress = pod_network(history, cluster_prices).collect().lazy()
+    egress = pod_network(history, cluster_prices).collect(engine=ENGINE).lazy()
+    network = network_totals(egress).collect(engine=ENGINE).lazy()
 
     unique_parts = [adjusted.drop("nid"), container_network(egress, keys)]
     parts = [
@@ -75,18 +81,19 @@ def compute(history: ClusterHistory, prices: PriceBook, policy: BillingPolicy) -
             asset_parts.node_assets(nodes.lazy()),
             asset_parts.disk_assets(disks.assets.lazy()),
             asset_parts.load_balancer_assets(lbs.assets.lazy()),
-            asset_parts.network_assets(network_totals(egress)),
+            asset_parts.network_assets(network),
             asset_parts.management_assets(history.start, history.end, cluster_prices),
         ]
     ).sort("cluster", "hour", "type", "name")
     frames = pl.collect_all(
-        [
+        engine=ENGINE,
+        lazy_frames=[
             allocations,
-            conform(disks.details.lazy(), ALLOCATION_PVS),
-            conform(lbs.details.lazy(), ALLOCATION_LBS),
+            conform(disks.details.lazy(), ALLOCATION_PVS).sort(PV_ORDER, nulls_last=True),
+            conform(lbs.details.lazy(), ALLOCATION_LBS).sort(LB_ORDER, nulls_last=True),
             pod_dimensions(history).sort("cluster", "pod_uid"),
             assets,
-        ]
+        ],
     )
     result = CostResult(*frames)
     check_schemas(result)

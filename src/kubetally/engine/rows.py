@@ -51,7 +51,7 @@ def workload_rows(keys: Keys, unique_parts: list[pl.LazyFrame], parts: list[pl.L
     Every part holds :data:`WORKLOAD_KEY` and its own value columns. ``unique_parts`` have at most one row per
     key; ``parts`` may have several, which are summed first. The parts are then full-joined on one integer key
     (cheaper than summing their union), and the container's name, pod, namespace, node and the node's
-    ``price_source`` are added.
+    ``price_source`` are added. Rows are in ``cid`` and ``hour`` order.
     """
     dimensions = keys.containers.lazy().select(
         "cid", "cluster", "pod_uid", "container", "namespace", "pod", "node", "price_source"
@@ -64,11 +64,12 @@ def workload_rows(keys: Keys, unique_parts: list[pl.LazyFrame], parts: list[pl.L
     for part in keyed[1:]:
         combined = combined.join(part, on="__key", how="full", coalesce=True)
     return with_total(
-        combined.with_columns(
+        combined.sort("__key")
+        .with_columns(
             (pl.col("__key") // HOURS_SPAN).alias("cid"),
             ((pl.col("__key") % HOURS_SPAN) * HOUR_US).cast(TIME).alias("hour"),
         )
-        .join(dimensions, on="cid", how="left")
+        .join(dimensions, on="cid", how="left", maintain_order="left")
         .with_columns(pl.lit("workload").alias("kind"))
     )
 
@@ -93,6 +94,7 @@ def unmounted_rows(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
     return with_total(
         combined.group_by("cluster", "hour", "namespace")
         .agg(pl.col(values).sum(), pl.col("price_source").drop_nulls().sort().first())
+        .sort("cluster", "hour", "namespace")
         .with_columns(
             pl.lit("unmounted").alias("kind"),
             pl.lit(UNMOUNTED).alias("pod"),
@@ -103,7 +105,7 @@ def unmounted_rows(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
 
 def idle_allocations(idle: pl.LazyFrame) -> pl.LazyFrame:
     """Idle rows in the ALLOCATIONS schema."""
-    return with_total(idle.with_columns(pl.lit("idle").alias("kind")))
+    return with_total(idle.sort("cluster", "hour", "node").with_columns(pl.lit("idle").alias("kind")))
 
 
 def pod_dimensions(history: ClusterHistory) -> pl.LazyFrame:
@@ -132,9 +134,9 @@ def pod_dimensions(history: ClusterHistory) -> pl.LazyFrame:
     )
     return conform(
         history.pods.lazy()
-        .join(providers, on=["cluster", "node"], how="left")
-        .join(services, on=["cluster", "pod_uid"], how="left")
-        .join(namespaces, on=["cluster", "namespace"], how="left")
+        .join(providers, on=["cluster", "node"], how="left", maintain_order="left")
+        .join(services, on=["cluster", "pod_uid"], how="left", maintain_order="left")
+        .join(namespaces, on=["cluster", "namespace"], how="left", maintain_order="left")
         .with_columns(
             pl.col("services").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("namespace_labels").fill_null(empty_map),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from kubetally.engine.timeline import epoch_us
+from kubetally.engine.timeline import ENGINE, epoch_us
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def split_pieces(pieces: pl.DataFrame, users: pl.LazyFrame) -> Split:
             pl.min_horizontal("hi_us", "__e").alias("e_us"),
         )
         .filter(pl.col("s_us") < pl.col("e_us"))
-        .collect()
+        .collect(engine=ENGINE)
     )
     edge = pl.lit(0, dtype=pl.Int64)
     events = pl.concat(
@@ -73,13 +73,13 @@ def split_pieces(pieces: pl.DataFrame, users: pl.LazyFrame) -> Split:
         .with_columns(pl.col("d").cum_sum().alias("k"), length.alias("length"))
         .with_columns(pl.when(pl.col("k") > 0).then(pl.col("length") / pl.col("k")).otherwise(0.0).alias("__per_user"))
         .with_columns((pl.col("__per_user").cum_sum().over("piece_id") - pl.col("__per_user")).alias("F"))
-        .collect()
+        .collect(engine=ENGINE)
     )
     prefix = boundaries.lazy().select("piece_id", "t", "F")
     shares = (
         clipped.lazy()
-        .join(prefix.rename({"t": "s_us", "F": "__fs"}), on=["piece_id", "s_us"], how="left")
-        .join(prefix.rename({"t": "e_us", "F": "__fe"}), on=["piece_id", "e_us"], how="left")
+        .join(prefix.rename({"t": "s_us", "F": "__fs"}), on=["piece_id", "s_us"], how="left", maintain_order="left")
+        .join(prefix.rename({"t": "e_us", "F": "__fe"}), on=["piece_id", "e_us"], how="left", maintain_order="left")
         .group_by("piece_id", "pod_uid")
         .agg((pl.col("__fe") - pl.col("__fs")).sum().alias("seconds"))
     )
@@ -90,5 +90,5 @@ def split_pieces(pieces: pl.DataFrame, users: pl.LazyFrame) -> Split:
         .agg(pl.col("length").sum().alias("seconds"))
         .filter(pl.col("seconds") > 0)
     )
-    shares_frame, unmounted_frame = pl.collect_all([shares, unmounted])
+    shares_frame, unmounted_frame = pl.collect_all([shares, unmounted], engine=ENGINE)
     return Split(shares=shares_frame, unmounted=unmounted_frame)

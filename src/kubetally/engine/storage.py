@@ -10,7 +10,7 @@ from kubetally.domain.pricing import GIB
 from kubetally.engine.ids import Keys
 from kubetally.engine.segments import split_pieces
 from kubetally.engine.spread import over_containers
-from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
+from kubetally.engine.timeline import ENGINE, SECONDS_PER_HOUR, explode_hours
 from kubetally.history import ClusterHistory
 
 
@@ -32,14 +32,14 @@ def storage(history: ClusterHistory, keys: Keys, volume_prices: pl.DataFrame) ->
     volumes = (
         history.volumes.lazy()
         .with_row_index("res_id")
-        .join(volume_prices.lazy(), on=["cluster", "pv"], how="left")
+        .join(volume_prices.lazy(), on=["cluster", "pv"], how="left", maintain_order="left")
         .with_columns(
             (pl.col("capacity_bytes") / GIB * pl.col("price_per_gib_hour") / SECONDS_PER_HOUR).alias("__cost_s"),
             (pl.col("capacity_bytes") / SECONDS_PER_HOUR).alias("__bytes_s"),
             pl.when(pl.col("claim").is_null()).then(None).otherwise(pl.col("claim_namespace")).alias("__ns"),
         )
     )
-    pieces = explode_hours(volumes).with_row_index("piece_id").collect()
+    pieces = explode_hours(volumes).with_row_index("piece_id").collect(engine=ENGINE)
     assets = (
         pieces.lazy()
         .sort("cluster", "pv", "hour", "lo_us")
@@ -77,7 +77,7 @@ def storage(history: ClusterHistory, keys: Keys, volume_prices: pl.DataFrame) ->
     )
     workload = (
         over_containers(shared, keys, ["pv_byte_hours", "pv_cost"])
-        .join(keys.containers.lazy().select("cid", "container"), on="cid", how="left")
+        .join(keys.containers.lazy().select("cid", "container"), on="cid", how="left", maintain_order="left")
         .with_columns(pl.lit("workload").alias("kind"))
     )
     unmounted_part = (
@@ -103,5 +103,5 @@ def storage(history: ClusterHistory, keys: Keys, volume_prices: pl.DataFrame) ->
         .group_by(key)
         .agg(pl.col("pv_byte_hours", "pv_cost").sum())
     )
-    frames = pl.collect_all([assets, details, unmounted_part])
+    frames = pl.collect_all([assets, details, unmounted_part], engine=ENGINE)
     return Storage(assets=frames[0], details=frames[1], unmounted=frames[2])

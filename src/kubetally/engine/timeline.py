@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from kubetally.history import TIME
@@ -10,6 +12,10 @@ HOUR_US = 3_600_000_000
 """One hour in microseconds, the unit of every ClusterHistory timestamp."""
 
 SECONDS_PER_HOUR = 3600.0
+
+ENGINE: Final = "in-memory"
+"""The Polars engine of every ``collect`` in the engine: it sums each group in row order, so the same history
+always gives bit-identical costs (the streaming engine's sums depend on thread scheduling)."""
 
 
 def epoch_us(column: str) -> pl.Expr:

@@ -26,7 +26,7 @@ from kubetally.errors import LedgerError
 from kubetally.history import STRING_MAP
 from kubetally.ledger.frames import RESULT_TABLES, cluster_names, coverage_frame, hour_range, result_frames
 from kubetally.ledger.opening import connect, prepare_schema
-from kubetally.ledger.schema import FACT_TABLES, TABLES, TableSpec, insert_select_sql, quote_identifier
+from kubetally.ledger.schema import FACT_TABLES, TABLES, TableSpec, insert_select_sql
 
 Clock = Callable[[], datetime]
 Hook = Callable[[str], None]
@@ -337,9 +337,4 @@ class Ledger:
             raise LedgerError(f"ledger {self._path} is closed")
 
 
-def quoted_columns(table: str) -> str:
-    """The quoted column list of ``table``, in schema order, for SELECTs over the ledger."""
-    return ", ".join(quote_identifier(c) for c in TABLES[table].schema)
-
-
-__all__ = ["RESULT_TABLES", "Clock", "Hook", "Ledger", "RunInfo", "WriteReport", "quoted_columns"]
+__all__ = ["RESULT_TABLES", "Clock", "Hook", "Ledger", "RunInfo", "WriteReport"]

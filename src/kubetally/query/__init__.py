@@ -6,9 +6,10 @@ See docs/query.md for the semantics (idle, sharing, steps, filters) and the fixt
 from kubetally.query.allocation import run_allocation
 from kubetally.query.assets import run_assets
 from kubetally.query.invariant import InvariantReport, check_invariant
-from kubetally.query.params import AllocationQuery, AssetQuery, IdleMode, ShareSplit, SplitMethod
+from kubetally.query.params import MAX_SETS, AllocationQuery, AssetQuery, IdleMode, ShareSplit, SplitMethod
 
 __all__ = [
+    "MAX_SETS",
     "AllocationQuery",
     "AssetQuery",
     "IdleMode",

@@ -14,8 +14,17 @@ from enum import StrEnum
 
 from kubetally.domain.aggregation import AggregateKey, parse_aggregate
 from kubetally.domain.filter_ast import Filter
-from kubetally.domain.window import Accumulate, CalendarStep, Step, Window, parse_accumulate, parse_step, parse_window, split_window
-from kubetally.errors import InvalidParameter
+from kubetally.domain.window import (
+    Accumulate,
+    CalendarStep,
+    Step,
+    Window,
+    parse_accumulate,
+    parse_step,
+    parse_window,
+    split_window,
+)
+from kubetally.errors import InvalidParameter, InvalidWindow
 from kubetally.query.filtering import parse_asset_filter, parse_filter_param
 
 MAX_SETS = 10_000
@@ -137,8 +146,12 @@ def _sets(params: Mapping[str, str], window: Window) -> tuple[Window, ...]:
         period = step
     if period is None:
         return (window,)
-    _check_set_count(window, period, "step" if accumulate.step is None else accumulate_name)
-    return tuple(split_window(window, period))
+    parameter = "step" if accumulate.step is None else accumulate_name
+    _check_set_count(window, period, parameter)
+    try:
+        return tuple(split_window(window, period))
+    except (OverflowError, ValueError) as exc:
+        raise InvalidParameter(parameter, "the steps of the window run past the supported range of dates") from exc
 
 
 def _check_set_count(window: Window, period: Step, parameter: str) -> None:
@@ -161,7 +174,10 @@ def _window(params: Mapping[str, str], now: datetime) -> Window:
     raw = (params.get("window") or "").strip()
     if not raw:
         raise InvalidParameter("window", "missing; e.g. window=7d or window=2026-11-01T00:00:00Z,2026-11-02T00:00:00Z")
-    return parse_window(raw, now)
+    try:
+        return parse_window(raw, now)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidWindow(f"invalid window {raw!r}: outside the supported range of dates") from exc
 
 
 def _idle_mode(params: Mapping[str, str]) -> IdleMode:
@@ -262,8 +278,11 @@ def parse_asset_aggregate(text: str) -> tuple[AssetKey, ...]:
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
-        if part.lower().startswith("label:") and part[len("label:") :].strip():
-            keys.append(AssetKey(part, None, part[len("label:") :].strip()))
+        if part.lower().startswith("label:"):
+            label = part[len("label:") :].strip()
+            if not label:
+                raise InvalidParameter("aggregate", f"{part!r} needs a name after 'label:' (e.g. label:team)")
+            keys.append(AssetKey(part, None, label))
         elif part.lower() in ASSET_AGGREGATES:
             keys.append(AssetKey(part, ASSET_AGGREGATES[part.lower()]))
         else:

@@ -68,11 +68,6 @@ class Sql:
         return "".join(self.parts)
 
 
-def literal(value: str) -> str:
-    """A SQL string literal (for values from our own tables, never user input)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def set_index_sql(sets: Sequence[Window], column: str = "a.hour") -> str:
     """The 0-based index of the set holding each hour bucket.
 

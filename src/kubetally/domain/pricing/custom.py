@@ -303,6 +303,8 @@ def load_custom_pricing(path: Path) -> CustomPricing:
         raise InvalidPricing(
             f"custom pricing file {path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError as exc:
+        raise InvalidPricing(f"custom pricing file {path}: invalid JSON: nested too deeply") from exc
     try:
         return parse_custom_pricing(document)
     except InvalidPricing as exc:

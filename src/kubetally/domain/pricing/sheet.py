@@ -105,6 +105,8 @@ def parse_price_sheet(frame: pl.DataFrame, where: str) -> PriceSheet:
 def load_price_sheet(path: Path) -> PriceSheet:
     """Read a price sheet CSV; InvalidPricing names the file, line and column of the first problem."""
     where = f"price sheet {path}"
+    if path.is_dir():
+        raise InvalidPricing(f"cannot read {where}: it is a directory")
     try:
         frame = pl.read_csv(path, infer_schema=False, comment_prefix="#")
     except OSError as exc:

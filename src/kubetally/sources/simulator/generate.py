@@ -27,7 +27,16 @@ from kubetally.sources.simulator.model import (
     SimVolume,
     Span,
 )
-from kubetally.sources.simulator.scenario import Cluster, Scenario, Workload
+from kubetally.sources.simulator.scenario import (
+    MAX_CONTAINER_HOURS,
+    MAX_HOURS,
+    MAX_PODS,
+    Cluster,
+    Scenario,
+    Workload,
+    container_hours,
+    pod_count,
+)
 
 _SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
 _SPOT_LABEL = "eks.amazonaws.com/capacityType"
@@ -45,18 +54,27 @@ def simulate(
 
     Without ``start`` the window ends at the last full hour before ``now``.
     """
-    if hours is not None and hours < 1:
-        raise InvalidParameter("hours", f"must be at least 1, got {hours}")
+    if hours is not None and not 1 <= hours <= MAX_HOURS:
+        raise InvalidParameter("hours", f"must be from 1 to {MAX_HOURS}, got {hours}")
     length = hours if hours is not None else scenario.hours
+    pods, size = pod_count(scenario, length), container_hours(scenario, length)
+    if pods > MAX_PODS:
+        raise InvalidParameter("hours", f"{length} hours give {pods:,.0f} pods, more than the limit of {MAX_PODS:,}")
+    if size > MAX_CONTAINER_HOURS:
+        raise InvalidParameter(
+            "hours", f"{length} hours give {size:.3g} container-hours, more than the limit of {MAX_CONTAINER_HOURS:,}"
+        )
+    if now.tzinfo is None:
+        raise InvalidParameter("now", "must be timezone-aware")
     if start is None:
-        if now.tzinfo is None:
-            raise InvalidParameter("now", "must be timezone-aware")
         end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         start = end - timedelta(hours=length)
     elif start.tzinfo is None:
         raise InvalidParameter("start", f"{start.isoformat()} has no time zone")
     elif (start.minute, start.second, start.microsecond) != (0, 0, 0):
         raise InvalidParameter("start", f"must be a whole hour, got {start.isoformat()}")
+    elif start > now:
+        raise InvalidParameter("start", f"{start.isoformat()} is in the future (now is {now.isoformat()})")
     seed = scenario.seed if seed is None else seed
     builder = _Builder(scenario, seed, start.astimezone(UTC), length)
     for cluster in scenario.clusters:
@@ -113,41 +131,7 @@ class _Builder:
 
     def add_cluster(self, cluster: Cluster) -> None:
         self.regions[cluster.name] = cluster.region
-        groups: dict[str, list[SimNode]] = {}
-        for group in cluster.nodes:
-            for i in range(group.count):
-                name = group.name if group.count == 1 else f"{group.name}-{i}"
-                span = self.clip(group.start, group.end)
-                if span[0] >= span[1]:
-                    continue
-                labels = {
-                    "kubernetes.io/hostname": name,
-                    "kubernetes.io/arch": group.arch,
-                    "kubernetes.io/os": "linux",
-                    "node.kubernetes.io/instance-type": group.instance_type,
-                    "topology.kubernetes.io/region": cluster.region,
-                    "topology.kubernetes.io/zone": group.zone,
-                    _SPOT_LABEL: "SPOT" if group.capacity_type == "spot" else "ON_DEMAND",
-                    **group.labels,
-                }
-                node = SimNode(
-                    cluster=cluster.name,
-                    name=name,
-                    provider_id=f"aws:///{group.zone}/i-{_stable_hex(cluster.name, name)[:17]}",
-                    instance_type=group.instance_type,
-                    region=cluster.region,
-                    zone=group.zone,
-                    arch=group.arch,
-                    capacity_type=group.capacity_type,
-                    labels=labels,
-                    cpu_cores=group.cpu_cores,
-                    ram_bytes=group.ram_gib * GIB,
-                    gpu_count=group.gpus,
-                    gpu_model=group.gpu_model,
-                    spans=[span],
-                )
-                self.nodes.append(node)
-                groups.setdefault(group.name, []).append(node)
+        groups = self.add_nodes(cluster)
         namespaces = {ns.name: ns for ns in cluster.namespaces}
         for name in sorted({*namespaces, *(w.namespace for w in cluster.workloads)}):
             declared = namespaces.get(name)
@@ -192,6 +176,45 @@ class _Builder:
                     pod_uids=pods,
                 )
             )
+
+    def add_nodes(self, cluster: Cluster) -> dict[str, list[SimNode]]:
+        """The nodes of a cluster that exist in the window, by node group name."""
+        groups: dict[str, list[SimNode]] = {}
+        for group in cluster.nodes:
+            for i in range(group.count):
+                name = group.name if group.count == 1 else f"{group.name}-{i}"
+                span = self.clip(group.start, group.end)
+                if span[0] >= span[1]:
+                    continue
+                labels = {
+                    "kubernetes.io/hostname": name,
+                    "kubernetes.io/arch": group.arch,
+                    "kubernetes.io/os": "linux",
+                    "node.kubernetes.io/instance-type": group.instance_type,
+                    "topology.kubernetes.io/region": cluster.region,
+                    "topology.kubernetes.io/zone": group.zone,
+                    _SPOT_LABEL: "SPOT" if group.capacity_type == "spot" else "ON_DEMAND",
+                    **group.labels,
+                }
+                node = SimNode(
+                    cluster=cluster.name,
+                    name=name,
+                    provider_id=f"aws:///{group.zone}/i-{_stable_hex(cluster.name, name)[:17]}",
+                    instance_type=group.instance_type,
+                    region=cluster.region,
+                    zone=group.zone,
+                    arch=group.arch,
+                    capacity_type=group.capacity_type,
+                    labels=labels,
+                    cpu_cores=group.cpu_cores,
+                    ram_bytes=group.ram_gib * GIB,
+                    gpu_count=group.gpus,
+                    gpu_model=group.gpu_model,
+                    spans=[span],
+                )
+                self.nodes.append(node)
+                groups.setdefault(group.name, []).append(node)
+        return groups
 
     def suffix(self, length: int) -> str:
         return "".join(self.choices.choice(_SUFFIX) for _ in range(length))
@@ -278,30 +301,7 @@ class _Builder:
             cut = self.clip(*stop)
             running = [s for s in _subtract(running, cut) if s[0] < s[1]]
         lives = list(running) if running and workload.stops else [life]
-        containers = []
-        for spec in workload.containers:
-            c_running = list(running)
-            first = running[0][0] if running else 0
-            for restart in spec.restarts:
-                crash = first + round(restart)
-                c_running = [s for s in _subtract(c_running, (crash, crash + round(spec.restart_gap))) if s[0] < s[1]]
-            waiting = [life] if state == "waiting" and life[0] < life[1] else []
-            containers.append(
-                SimContainer(
-                    name=spec.name,
-                    index=len(self.usage),
-                    cpu_request_cores=spec.cpu_request,
-                    ram_request_bytes=spec.memory_request_gib * GIB,
-                    gpu_request=spec.gpu_request,
-                    running=c_running,
-                    waiting=waiting,
-                    waiting_reason=workload.waiting_reason if waiting else None,
-                )
-            )
-            gpu = spec.gpu_busy * spec.gpu_request
-            self.usage.append(
-                _Usage(spec.cpu_usage, spec.memory_usage_gib * GIB, gpu, workload.jitter, workload.diurnal)
-            )
+        containers = self.add_containers(workload, state, life, running)
         top = {
             "Job": ("Job", workload.name),
             "CronJob": ("CronJob", workload.name),
@@ -311,22 +311,7 @@ class _Builder:
             owner = ("Job", name.rsplit("-", 1)[0])
         elif kind == "Pod":
             owner = (None, None)
-        claims = list(workload.claims)
-        for template in workload.claim_templates:
-            claim = f"{template.name}-{name}"
-            claims.append(claim)
-            self.volumes.append(
-                SimVolume(
-                    cluster=cluster.name,
-                    name=f"pvc-{uuid.UUID(_stable_hex(self.seed, cluster.name, workload.namespace, claim)[:32])}",
-                    storage_class=template.storage_class,
-                    capacity_bytes=template.capacity_gib * GIB,
-                    provider_id=f"vol-{_stable_hex(cluster.name, claim)[:17]}",
-                    claim_namespace=workload.namespace,
-                    claim=claim,
-                    span=(life[0], self.horizon),
-                )
-            )
+        claims = self.add_claims(cluster, workload, name, life)
         e = workload.egress
         self.egress.append(
             (
@@ -363,6 +348,54 @@ class _Builder:
         )
         self.pods.append(pod)
         return pod
+
+    def add_containers(self, workload: Workload, state: str, life: Span, running: list[Span]) -> list[SimContainer]:
+        """The containers of one pod: running but for their restarts, and their usage parameters."""
+        containers = []
+        for spec in workload.containers:
+            c_running = list(running)
+            first = running[0][0] if running else 0
+            for restart in spec.restarts:
+                crash = first + round(restart)
+                c_running = [s for s in _subtract(c_running, (crash, crash + round(spec.restart_gap))) if s[0] < s[1]]
+            waiting = [life] if state == "waiting" and life[0] < life[1] else []
+            containers.append(
+                SimContainer(
+                    name=spec.name,
+                    index=len(self.usage),
+                    cpu_request_cores=spec.cpu_request,
+                    ram_request_bytes=spec.memory_request_gib * GIB,
+                    gpu_request=spec.gpu_request,
+                    running=c_running,
+                    waiting=waiting,
+                    waiting_reason=workload.waiting_reason if waiting else None,
+                )
+            )
+            gpu = spec.gpu_busy * spec.gpu_request
+            self.usage.append(
+                _Usage(spec.cpu_usage, spec.memory_usage_gib * GIB, gpu, workload.jitter, workload.diurnal)
+            )
+        return containers
+
+    def add_claims(self, cluster: Cluster, workload: Workload, pod: str, life: Span) -> list[str]:
+        """The claims of one pod: the workload's own and one per claim template, whose volume is added."""
+        claims = list(workload.claims)
+        for template in workload.claim_templates:
+            claim = f"{template.name}-{pod}"
+            claims.append(claim)
+            self.volumes.append(
+                SimVolume(
+                    cluster=cluster.name,
+                    name=f"pvc-{uuid.UUID(_stable_hex(self.seed, cluster.name, workload.namespace, claim)[:32])}",
+                    storage_class=template.storage_class,
+                    capacity_bytes=template.capacity_gib * GIB,
+                    provider_id=f"vol-{_stable_hex(cluster.name, claim)[:17]}",
+                    claim_namespace=workload.namespace,
+                    claim=claim,
+                    span=(life[0], self.horizon),
+                )
+            )
+        return claims
 
     def factors(self, jitter: np.ndarray, diurnal: np.ndarray) -> np.ndarray:
         """(rows, hours) multipliers ``max(0, 1 + diurnal·sin(day phase) + jitter·N(0, 1))``."""

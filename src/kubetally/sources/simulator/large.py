@@ -39,6 +39,10 @@ def parse_large(text: str) -> dict[str, int]:
         if len(value) > 9 or int(value) > LIMITS[key]:
             raise InvalidScenario(f"scenario {text!r}: parameter {key}: at most {LIMITS[key]:,}, got {value}")
         params[key] = int(value)
+    if params["pods"] * params["days"] * 24 > MAX_CONTAINER_HOURS:
+        raise InvalidScenario(
+            f"scenario {text!r}: pods x days x 24 is more than the limit of {MAX_CONTAINER_HOURS:,} container-hours"
+        )
     return params
 
 

@@ -24,7 +24,9 @@ MAX_HOURS = 366 * 24
 """The longest simulated window: one (leap) year."""
 MAX_NODES = 10_000
 """The most nodes one scenario may declare."""
-MAX_CONTAINER_HOURS = 50_000_000
+MAX_PODS = 1_000_000
+"""The most pods one simulation may hold."""
+MAX_CONTAINER_HOURS = 20_000_000
 """The most container-hours one simulation may hold (the hourly usage matrices grow with it)."""
 
 
@@ -150,6 +152,8 @@ class Workload(Strict):
             raise ValueError(f"a {self.kind} needs a duration")
         if self.kind == "CronJob" and not self.every:
             raise ValueError("a CronJob needs every")
+        if self.kind == "CronJob" and self.every is not None and self.every < 60:
+            raise ValueError(f"every must be at least 1m (cron schedules are per minute), got {self.every:g}s")
         if self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
         return self
@@ -226,27 +230,41 @@ class Scenario(Strict):
         nodes = sum(group.count for cluster in self.clusters for group in cluster.nodes)
         if nodes > MAX_NODES:
             raise ValueError(f"{nodes:,} nodes is more than the limit of {MAX_NODES:,}")
+        pods = pod_count(self, self.hours)
+        if pods > MAX_PODS:
+            raise ValueError(f"{pods:,.0f} pods is more than the limit of {MAX_PODS:,}")
         size = container_hours(self, self.hours)
         if size > MAX_CONTAINER_HOURS:
             raise ValueError(f"{size:.3g} container-hours is more than the limit of {MAX_CONTAINER_HOURS:,}")
         return self
 
 
+def _pods(cluster: Cluster, workload: Workload, horizon: float) -> float:
+    """An upper bound on the pods of ``workload`` in a window of ``horizon`` seconds."""
+    if workload.kind == "DaemonSet":
+        counts = {group.name: group.count for group in cluster.nodes}
+        return float(sum(counts[name] for name in workload.nodes or counts))
+    if workload.kind == "CronJob":
+        return max(0.0, math.ceil((horizon - workload.start) / (workload.every or horizon)))
+    return float(workload.replicas)
+
+
+def pod_count(scenario: Scenario, hours: int) -> float:
+    """An upper bound on the pods of ``scenario`` simulated over ``hours`` hours."""
+    return sum(_pods(c, w, hours * 3600.0) for c in scenario.clusters for w in c.workloads)
+
+
 def container_hours(scenario: Scenario, hours: int) -> float:
-    """An upper bound on the container-hours of ``scenario`` simulated over ``hours`` hours."""
+    """An upper bound on the container-hours of ``scenario`` simulated over ``hours`` hours.
+
+    A pod of a Job or CronJob is counted in the hour buckets its ``duration`` can touch, any other pod in all.
+    """
     horizon = hours * 3600.0
     total = 0.0
     for cluster in scenario.clusters:
-        counts = {group.name: group.count for group in cluster.nodes}
         for workload in cluster.workloads:
-            if workload.kind == "DaemonSet":
-                pods = float(sum(counts[name] for name in workload.nodes or counts))
-            elif workload.kind == "CronJob":
-                every = workload.every or horizon
-                pods = max(0.0, math.ceil((horizon - workload.start) / every))
-            else:
-                pods = float(workload.replicas)
-            total += pods * len(workload.containers) * hours
+            span = hours if workload.duration is None else min(hours, math.ceil(workload.duration / 3600) + 1)
+            total += _pods(cluster, workload, horizon) * len(workload.containers) * span
     return total
 
 

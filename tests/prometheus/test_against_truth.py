@@ -1,0 +1,73 @@
+"""Costs ingested through a real, backfilled Prometheus agree with the simulator's exact ground truth.
+
+The simulator writes its exposition at 30 s and 60 s scrape intervals; promtool backfills it; PrometheusSource
+reads it back with the query table and the engine costs it. Only sampling separates the two (docs/prometheus.md).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from kubetally.domain.policy import BillingPolicy
+from kubetally.engine import compute
+from kubetally.sources.prometheus import PrometheusConfig, PrometheusSource
+from kubetally.sources.simulator import Simulation, ground_truth, scenario_pricebook
+from tests.prometheus.conftest import Backfilled
+
+TOTAL_TOLERANCE = 0.005
+NAMESPACE_TOLERANCE = 0.02
+NAMESPACE_SHARE = 0.01
+DCGM_WARNING = "NVIDIA DCGM exporter"
+
+
+def _namespace_costs(frame: pl.DataFrame) -> pl.DataFrame:
+    return (
+        frame.filter(pl.col("namespace").is_not_null()).group_by("cluster", "namespace").agg(pl.col("total_cost").sum())
+    )
+
+
+def _pods_of_one_interval(simulation: Simulation, interval: int) -> set[str]:
+    return {p.uid for p in simulation.pods if sum(e - s for s, e in p.running) >= interval}
+
+
+@pytest.mark.parametrize("interval", [30, 60])
+@pytest.mark.parametrize("scenario", ["small", "demo"])
+def test_prometheus_costs_agree_with_ground_truth(request: pytest.FixtureRequest, interval: int, scenario: str) -> None:
+    server: Backfilled = request.getfixturevalue(f"prometheus_{interval}")
+    simulation = server.simulations[scenario]
+    source = PrometheusSource(PrometheusConfig(server.url))
+    history = source.fetch(simulation.start, simulation.end)
+    prices, policy = scenario_pricebook(simulation.scenario), BillingPolicy()
+    result = compute(history, prices, policy)
+    truth = ground_truth(simulation, prices, policy)
+
+    assert source.scrape_interval_seconds == interval
+    total = float(result.allocations["total_cost"].sum())
+    expected = float(truth.allocations["total_cost"].sum())
+    assert expected > 0
+    assert abs(total - expected) <= TOTAL_TOLERANCE * expected, (total, expected)
+
+    namespaces = _namespace_costs(truth.allocations).join(
+        _namespace_costs(result.allocations), on=["cluster", "namespace"], how="left", suffix="_ingested"
+    )
+    large = namespaces.filter(pl.col("total_cost") > NAMESPACE_SHARE * expected)
+    assert large.height >= 2
+    off = large.filter(
+        ((pl.col("total_cost_ingested") - pl.col("total_cost")).abs() > NAMESPACE_TOLERANCE * pl.col("total_cost"))
+        | pl.col("total_cost_ingested").is_null()
+    )
+    assert off.is_empty(), off
+
+    costed = set(result.allocations.get_column("pod_uid").drop_nulls().to_list())
+    missing = _pods_of_one_interval(simulation, interval) - costed
+    assert not missing, f"pods running at least {interval} s missing: {sorted(missing)}"
+
+    has_gpu_usage = bool((simulation.gpu_usage > 0).any())
+    assert any(w.startswith(DCGM_WARNING) for w in source.warnings) is not has_gpu_usage, source.warnings
+
+
+def test_short_pods_are_in_the_demo_slice(prometheus_60: Backfilled) -> None:
+    """The demo slice has pods that run for less than ten minutes: the presence queries must keep them."""
+    short = [p for p in prometheus_60.simulations["demo"].pods if 60 <= sum(e - s for s, e in p.running) < 600]
+    assert short
