@@ -71,3 +71,12 @@ def test_short_pods_are_in_the_demo_slice(prometheus_60: Backfilled) -> None:
     """The demo slice has pods that run for less than ten minutes: the presence queries must keep them."""
     short = [p for p in prometheus_60.simulations["demo"].pods if 60 <= sum(e - s for s, e in p.running) < 600]
     assert short
+
+
+def test_single_cluster_prometheus_uses_the_configured_cluster_name(prometheus_60: Backfilled) -> None:
+    simulation = prometheus_60.simulations["small"]
+    config = PrometheusConfig(prometheus_60.url, cluster_label=None, cluster_name="solo", scrape_interval_seconds=60)
+    history = PrometheusSource(config).fetch(simulation.start, simulation.end)
+    assert history.clusters == ["solo"]
+    assert history.pods.height == len(simulation.pods)
+    assert set(history.usage.get_column("cluster")) == {"solo"}
