@@ -103,21 +103,28 @@ def test_too_many_sets_is_refused_before_splitting(params: dict[str, str], param
     assert raised.value.parameter == parameter
 
 
-@pytest.mark.parametrize(
-    ("params", "parameter"),
-    [
-        ({"window": "9999-12-31T23:30:00Z,9999-12-31T23:45:00Z"}, "window"),
-        ({"window": "9999-11-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "month"}, "step"),
-        ({"window": "9999-11-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "quarter"}, "step"),
-        ({"window": "9999-12-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "1w"}, "step"),
-        ({"window": "9999-12-01T00:00:00Z,9999-12-31T00:00:00Z", "accumulateBy": "month"}, "accumulateBy"),
-    ],
-)
-def test_windows_at_the_end_of_the_calendar_are_refused(params: dict[str, str], parameter: str) -> None:
+def test_a_window_past_the_end_of_the_calendar_is_refused() -> None:
+    params = {"window": "9999-12-31T23:30:00Z,9999-12-31T23:45:00Z"}
     for query_type in (AllocationQuery, AssetQuery):
         with pytest.raises(InvalidParameter, match="supported range of dates") as raised:
             query_type.from_params(params, NOW)
-        assert raised.value.parameter == parameter
+        assert raised.value.parameter == "window"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"window": "9999-11-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "month"},
+        {"window": "9999-11-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "quarter"},
+        {"window": "9999-12-01T00:00:00Z,9999-12-31T00:00:00Z", "step": "1w"},
+        {"window": "9999-12-01T00:00:00Z,9999-12-31T00:00:00Z", "accumulateBy": "month"},
+    ],
+)
+def test_steps_at_the_end_of_the_calendar_stop_at_the_window_end(params: dict[str, str]) -> None:
+    for query_type in (AllocationQuery, AssetQuery):
+        query = query_type.from_params(params, NOW)
+        assert query.sets[-1].end == query.window.end == datetime(9999, 12, 31, tzinfo=UTC)
+        assert all(a.end == b.start for a, b in zip(query.sets, query.sets[1:], strict=False))
 
 
 def test_set_count_limit_is_inclusive() -> None:

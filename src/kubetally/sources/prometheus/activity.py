@@ -7,8 +7,11 @@ reports for it, preferring the one that was present in that hour when a name was
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 import polars as pl
+
+from kubetally.sources.prometheus.frames import time_to_seconds
 
 Results = Mapping[str, pl.DataFrame]
 USAGE_COLUMNS = ("cpu_core_seconds", "cpu_cores_max", "ram_bytes_avg", "ram_bytes_max", "gpu_busy_fraction")
@@ -76,3 +79,38 @@ def egress_table(r: Results, pods: pl.DataFrame, present: pl.DataFrame) -> pl.Da
     frame = wide.select("cluster", "pod_uid", "hour", *volumes, unclassified.alias("unclassified_bytes"))
     moved = pl.sum_horizontal("zone_bytes", "region_bytes", "internet_bytes", "unclassified_bytes", "receive_bytes")
     return frame.filter(moved > 0)
+
+
+def complete_last_interval(
+    usage: pl.DataFrame, running: pl.DataFrame, last_samples: pl.DataFrame, interval: float, end: datetime
+) -> pl.DataFrame:
+    """Add the CPU used between a container's last sample and its end (when it ends inside the window).
+
+    The counter deltas stop at the last sample; a container that stops later in the scrape interval used CPU the
+    counter never showed. It is estimated at the bucket's average rate over the time the counter covered.
+    ``running``: container running intervals; ``last_samples``: ``cluster, uid, container, hour, value`` (the last
+    running sample of the bucket, unix seconds)."""
+    keys = ["cluster", "pod_uid", "container"]
+    last = last_samples.group_by("cluster", "uid", "container", "hour").agg(pl.col("value").max().alias("last"))
+    ends = (
+        running.filter(pl.col("end") < end)
+        .with_columns((pl.col("end") - timedelta(microseconds=1)).dt.truncate("1h").alias("hour"))
+        .group_by(*keys, "hour")
+        .agg(pl.col("end").max().alias("run_end"))
+        .join(last.rename({"uid": "pod_uid"}), on=[*keys, "hour"], how="inner")
+        .with_columns((time_to_seconds("run_end") - pl.col("last")).clip(0.0, interval).alias("uncovered"))
+    )
+    bucket_end = pl.col("hour") + timedelta(hours=1)
+    overlap = pl.min_horizontal("end", bucket_end) - pl.max_horizontal("start", "hour")
+    seconds = (
+        ends.join(running.select(*keys, "start", "end"), on=keys, how="inner")
+        .with_columns((overlap.dt.total_microseconds() / 1e6).clip(0.0).alias("overlap"))
+        .group_by(*keys, "hour")
+        .agg(pl.col("overlap").sum().alias("running"), pl.col("uncovered").first())
+        .with_columns((pl.col("running") - pl.col("uncovered")).alias("covered"))
+        .filter(pl.col("covered") >= interval)
+        .select(*keys, "hour", (pl.col("uncovered") / pl.col("covered")).alias("_extra"))
+    )
+    completed = usage.join(seconds, on=[*keys, "hour"], how="left")
+    scaled = pl.col("cpu_core_seconds") * (1.0 + pl.col("_extra").fill_null(0.0))
+    return completed.with_columns(scaled.alias("cpu_core_seconds")).drop("_extra")

@@ -181,6 +181,13 @@ def assemble(r: Results, interval: float, start: datetime, end: datetime) -> Clu
             )
         ]
     )
+    usage = activity.complete_last_interval(
+        activity.usage_table(r, pods, containers, present),
+        container_intervals.filter(pl.col("state") == "running"),
+        r["container_running_last"],
+        interval,
+        end,
+    )
     volume_keys = ["cluster", "persistentvolume"]
     volumes, mounts = objects.volume_tables(r, _intervals(r, "volume", volume_keys, frame))
     service_keys = ["cluster", "namespace", "service"]
@@ -194,7 +201,7 @@ def assemble(r: Results, interval: float, start: datetime, end: datetime) -> Clu
         pod_intervals=_pod_intervals(r, frame),
         containers=containers,
         container_intervals=container_intervals,
-        usage=activity.usage_table(r, pods, containers, present),
+        usage=usage,
         volumes=volumes,
         mounts=mounts,
         services=services,
