@@ -165,7 +165,8 @@ def value_sql(key: AggregateKey, columns: Mapping[str, str]) -> SqlFragment:
     strings count as none).
 
     ``columns`` maps ledger column names (``cluster``, ``controller_kind``, ``labels``, ...) to qualified SQL
-    expressions (``a.cluster``, ``p.controller_kind``, ``p.labels``).
+    expressions (``a.cluster``, ``p.controller_kind``, ``p.labels``). When it maps ``namespace_labels`` too, a
+    label key falls back to the namespace's labels, as OpenCost does.
     """
 
     def col(name: str) -> str:
@@ -181,8 +182,11 @@ def value_sql(key: AggregateKey, columns: Mapping[str, str]) -> SqlFragment:
     if key.source is KeySource.FIRST_OF_LIST:
         return SqlFragment(f"NULLIF({col(str(key.column))}[1], '')", ())
     if key.source is KeySource.MAP:
-        lookups = ", ".join(f"{col(str(key.column))}[?]" for _ in key.lookup_keys)
-        return SqlFragment(f"NULLIF(COALESCE({lookups}), '')", key.lookup_keys)
+        maps = [col(str(key.column))]
+        if key.column == "labels" and "namespace_labels" in columns:
+            maps.append(columns["namespace_labels"])  # a pod without the label inherits its namespace's
+        lookups = ", ".join(f"{source}[?]" for source in maps for _ in key.lookup_keys)
+        return SqlFragment(f"NULLIF(COALESCE({lookups}), '')", key.lookup_keys * len(maps))
     name, kind = col("controller"), col("controller_kind")
     if key.source is KeySource.CONTROLLER_OF_KIND:
         return SqlFragment(f"CASE WHEN {kind} = ? THEN NULLIF({name}, '') END", (key.controller_kind,))

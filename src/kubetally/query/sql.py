@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kubetally.domain.aggregation import AggregateKey, KeySource
+from kubetally.domain.aggregation import AggregateKey, KeySource, value_sql
 from kubetally.domain.filters import Filter
 from kubetally.domain.window import Window
 from kubetally.query.filtering import compile_allocation_filter
@@ -85,29 +85,29 @@ def set_index_sql(sets: Sequence[Window], column: str = "a.hour") -> str:
     return f"CASE {whens} END"
 
 
+KEY_COLUMNS: dict[str, str] = {
+    **{column: f"a.{column}" for column in ALLOCATION_COLUMNS},
+    **{
+        column: f"p.{column}"
+        for column in (
+            "controller_kind",
+            "controller",
+            "services",
+            "labels",
+            "annotations",
+            "namespace_labels",
+            "namespace_annotations",
+            "provider_id",
+        )
+    },
+}
+"""Where each aggregate key column lives: ``a`` is the allocations table, ``p`` the pods dimension."""
+
+
 def key_sql(key: AggregateKey, sql: Sql) -> None:
     """Append the SQL value of one aggregate key for workload rows (aliases ``a`` allocations, ``p`` pods)."""
-    table = "a" if key.column in ALLOCATION_COLUMNS else "p"
-    if key.source is KeySource.ALL:
-        sql.add("?", key.constant or "")
-    elif key.source is KeySource.COLUMN:
-        sql.add(f"{table}.{key.column}")
-    elif key.source is KeySource.CONTROLLER:
-        sql.add(
-            "CASE WHEN coalesce(p.controller, '') = '' THEN NULL "
-            "WHEN coalesce(p.controller_kind, '') = '' THEN p.controller "
-            "ELSE p.controller_kind || ':' || p.controller END"
-        )
-    elif key.source is KeySource.CONTROLLER_OF_KIND:
-        sql.add("CASE WHEN p.controller_kind = ? THEN p.controller END", key.controller_kind or "")
-    elif key.source is KeySource.FIRST_OF_LIST:
-        sql.add(f"p.{key.column}[1]")
-    else:
-        maps = [key.column or "labels"]
-        if key.column == "labels":
-            maps.append("namespace_labels")
-        lookups = [(m, k) for m in maps for k in key.lookup_keys]
-        sql.add("coalesce(" + ", ".join(f"p.{m}[?]" for m, _ in lookups) + ")", *(k for _, k in lookups))
+    fragment = value_sql(key, KEY_COLUMNS)
+    sql.add(fragment.sql, *fragment.params)
 
 
 @dataclass(frozen=True)
