@@ -6,6 +6,8 @@ reads it back with the query table and the engine costs it. Only sampling separa
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 import pytest
 
@@ -83,3 +85,11 @@ def test_single_cluster_prometheus_uses_the_configured_cluster_name(prometheus_6
     assert history.clusters == ["solo"]
     assert history.pods.height == len(simulation.pods)
     assert set(history.usage.get_column("cluster")) == {"solo"}
+
+
+def test_a_window_without_data_is_empty_and_says_so(prometheus_60: Backfilled) -> None:
+    start = prometheus_60.simulations["small"].start - timedelta(days=30)
+    source = PrometheusSource(PrometheusConfig(prometheus_60.url))
+    history = source.fetch(start, start + timedelta(hours=2))
+    assert all(frame.is_empty() for frame in history.tables().values())
+    assert any("no kube_node_info samples" in w for w in source.warnings), source.warnings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -123,3 +124,10 @@ def test_timeout_is_source_unavailable_after_retries() -> None:
     with pytest.raises(SourceUnavailable, match=r"timed out after 2\.5 s"):
         client.query("up", START)
     assert len(calls) == 2
+
+
+def test_a_missing_ca_file_names_the_parameter(tmp_path: Path) -> None:
+    config = PrometheusConfig("https://prometheus", ca_file=str(tmp_path / "absent.pem"))
+    with pytest.raises(InvalidParameter) as caught:
+        PrometheusClient(config)
+    assert caught.value.parameter == "ca_file"

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from kubetally.errors import SourceUnavailable
+from kubetally.errors import InvalidParameter, SourceUnavailable
 from kubetally.sources.prometheus.config import PrometheusConfig
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -27,13 +27,20 @@ class Series:
 
 
 def _tls(config: PrometheusConfig) -> ssl.SSLContext | bool:
+    """``False`` (no verification), ``True`` (system CAs) or a context with the configured CA and client cert."""
     if config.insecure_skip_verify:
         return False
     if config.ca_file is None and config.client_cert_file is None:
         return True
-    context = ssl.create_default_context(cafile=config.ca_file)
+    try:
+        context = ssl.create_default_context(cafile=config.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidParameter("ca_file", f"cannot load {config.ca_file}: {exc}") from exc
     if config.client_cert_file is not None:
-        context.load_cert_chain(config.client_cert_file, config.client_key_file)
+        try:
+            context.load_cert_chain(config.client_cert_file, config.client_key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise InvalidParameter("client_cert_file", f"cannot load {config.client_cert_file}: {exc}") from exc
     return context
 
 
@@ -45,15 +52,11 @@ def build_http_client(config: PrometheusConfig, transport: httpx.BaseTransport |
     auth = None
     if config.basic_auth_user is not None and config.basic_auth_password is not None:
         auth = httpx.BasicAuth(config.basic_auth_user, config.basic_auth_password)
-    try:
-        verify = _tls(config)
-    except (OSError, ssl.SSLError) as exc:
-        raise SourceUnavailable(f"cannot load TLS files for Prometheus at {config.url}: {exc}") from exc
     return httpx.Client(
         base_url=config.url.rstrip("/"),
         headers=headers,
         auth=auth,
-        verify=verify,
+        verify=_tls(config),
         timeout=config.timeout_seconds,
         transport=transport,
     )

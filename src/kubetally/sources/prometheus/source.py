@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import polars as pl
@@ -108,7 +108,8 @@ class PrometheusSource:
 
 def _check_window(start: datetime, end: datetime) -> None:
     for name, moment in (("start", start), ("end", end)):
-        if moment.tzinfo is None or (moment.minute, moment.second, moment.microsecond) != (0, 0, 0):
+        utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+        if moment.tzinfo is None or (utc.minute, utc.second, utc.microsecond) != (0, 0, 0):
             raise InvalidWindow(f"must be a timezone-aware whole UTC hour, got {moment.isoformat()}", name)
     if start >= end:
         raise InvalidWindow(f"start {start.isoformat()} is not before end {end.isoformat()}", "start")
