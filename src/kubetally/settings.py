@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,7 +20,8 @@ from pydantic_settings import (
 
 from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
-from kubetally.errors import InvalidInput
+from kubetally.errors import InvalidInput, InvalidParameter
+from kubetally.sources.prometheus import PrometheusConfig
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,27 @@ class Settings(BaseSettings):
     minimum_runtime_seconds: float = 0.0
     charge_reserved_waiting: bool = False
 
+    prometheus_url: str | None = None
+    """A Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. http://prometheus:9090."""
+    prometheus_bearer_token: SecretStr | None = None
+    prometheus_basic_auth_user: str | None = None
+    prometheus_basic_auth_password: SecretStr | None = None
+    prometheus_headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers, e.g. ``{"X-Scope-OrgID": "team-a"}`` for Mimir."""
+    prometheus_ca_file: str | None = None
+    prometheus_client_cert_file: str | None = None
+    prometheus_client_key_file: str | None = None
+    prometheus_insecure_skip_verify: bool = False
+    prometheus_timeout_seconds: float = 60.0
+    prometheus_max_concurrency: int = 4
+    prometheus_retries: int = 3
+    cluster_label: str | None = "cluster"
+    """The label telling clusters apart in Prometheus; empty for a single-cluster Prometheus."""
+    cluster_name: str = "default"
+    """The cluster's name when Prometheus has no cluster label."""
+    scrape_interval_seconds: float | None = None
+    """Detected from the data when not given."""
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -54,6 +76,31 @@ class Settings(BaseSettings):
 
     def pricebook(self) -> PriceBook:
         return PriceBook.from_files(self.pricing, self.price_sheet)
+
+    def prometheus_config(self) -> PrometheusConfig:
+        """The Prometheus source's configuration; InvalidParameter when no URL is configured."""
+        if not self.prometheus_url:
+            raise InvalidParameter(
+                "prometheus_url", "no Prometheus URL given (--prometheus-url or KUBETALLY_PROMETHEUS_URL)"
+            )
+        token, password = self.prometheus_bearer_token, self.prometheus_basic_auth_password
+        return PrometheusConfig(
+            url=self.prometheus_url,
+            bearer_token=token.get_secret_value() if token else None,
+            basic_auth_user=self.prometheus_basic_auth_user,
+            basic_auth_password=password.get_secret_value() if password else None,
+            headers=dict(self.prometheus_headers),
+            ca_file=self.prometheus_ca_file,
+            client_cert_file=self.prometheus_client_cert_file,
+            client_key_file=self.prometheus_client_key_file,
+            insecure_skip_verify=self.prometheus_insecure_skip_verify,
+            timeout_seconds=self.prometheus_timeout_seconds,
+            max_concurrency=self.prometheus_max_concurrency,
+            retries=self.prometheus_retries,
+            cluster_label=self.cluster_label or None,
+            cluster_name=self.cluster_name,
+            scrape_interval_seconds=self.scrape_interval_seconds,
+        )
 
 
 def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -15,7 +17,6 @@ from kubetally.cli.options import (
     Hours,
     PriceSheet,
     Pricing,
-    Scenario,
     Seed,
     Start,
     now,
@@ -24,40 +25,88 @@ from kubetally.cli.options import (
 )
 from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
+from kubetally.errors import InvalidParameter
 from kubetally.ingest import IngestReport, ingest
 from kubetally.settings import Settings, load_settings
-from kubetally.sources import StaticSource
+from kubetally.sources import HistorySource, StaticSource
+from kubetally.sources.prometheus import PrometheusSource
 from kubetally.sources.simulator import load_scenario, scenario_pricebook, simulate, to_history
 
 
 def ingest_command(
     db: Db,
-    scenario: Scenario,
-    seed: Seed = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option("--simulator", "--scenario", help="A built-in scenario (small, demo, large) or a YAML file."),
+    ] = None,
+    prometheus_url: Annotated[
+        str | None, typer.Option("--prometheus-url", help="Read the cluster from this Prometheus-compatible API.")
+    ] = None,
     start: Start = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="RFC3339 end (whole hour, exclusive); Prometheus only.")
+    ] = None,
+    seed: Seed = None,
     hours: Hours = None,
     pricing: Pricing = None,
     price_sheet: PriceSheet = None,
     config: Config = None,
 ) -> None:
-    """Cost a simulated cluster into the ledger (re-running the same hours changes nothing).
+    """Cost a cluster's closed hours into the ledger (re-running the same hours changes nothing).
+
+    The cluster comes from a simulated scenario (--simulator) or from Prometheus (--prometheus-url with --start and
+    --end). Prometheus credentials, headers, TLS files and the cluster label come from --config or KUBETALLY_*
+    variables (see docs/prometheus.md).
 
     Examples:
 
       kubetally ingest --db costs.duckdb --simulator demo
 
       kubetally ingest --db costs.duckdb --simulator my-scenario.yaml --seed 3 --pricing custom.json
+
+      kubetally ingest --db costs.duckdb --prometheus-url http://prometheus:9090 \\
+        --start 2026-11-01T00:00:00Z --end 2026-11-08T00:00:00Z
     """
-    settings = load_settings(config, db=db, pricing=pricing, price_sheet=price_sheet)
-    report = ingest_simulator(
-        settings,
-        scenario,
-        seed=seed,
-        start=parse_instant(start, "--start") if start else None,
-        hours=hours,
-        now=now(),
-    )
+    if (scenario is None) == (prometheus_url is None):
+        raise InvalidParameter("--simulator", "give exactly one of --simulator or --prometheus-url")
+    settings = load_settings(config, db=db, pricing=pricing, price_sheet=price_sheet, prometheus_url=prometheus_url)
+    clock = now()
+    if scenario is not None:
+        report = ingest_simulator(
+            settings,
+            scenario,
+            seed=seed,
+            start=parse_instant(start, "--start") if start else None,
+            hours=hours,
+            now=clock,
+        )
+    else:
+        report = ingest_prometheus(settings, _closed_range(start, end, clock))
     print_report(report)
+
+
+def ingest_prometheus(
+    settings: Settings, window: tuple[datetime, datetime], console: Console | None = None
+) -> IngestReport:
+    """Backfill ``window`` (closed hours) from the configured Prometheus into ``settings.db``."""
+    source = PrometheusSource(settings.prometheus_config())
+    prices = settings.pricebook()
+    return run_ingest(source, settings.db, prices, settings.policy(), *window, console or Console(stderr=True))
+
+
+def _closed_range(start: str | None, end: str | None, clock: datetime) -> tuple[datetime, datetime]:
+    """``--start``/``--end`` as whole, closed UTC hours."""
+    if start is None or end is None:
+        raise InvalidParameter("--start", "--prometheus-url needs --start and --end (RFC3339, whole hours)")
+    first, last = parse_instant(start, "--start"), parse_instant(end, "--end")
+    for value, flag in ((first, "--start"), (last, "--end")):
+        if value.minute or value.second or value.microsecond:
+            raise InvalidParameter(flag, f"{value.isoformat()} is not on a whole hour")
+    if last <= first:
+        raise InvalidParameter("--end", f"{end} must be after --start {start}")
+    if last > clock:
+        raise InvalidParameter("--end", f"{end} is in the future: only closed hours are ingested")
+    return first, last
 
 
 def ingest_simulator(
@@ -88,7 +137,7 @@ def pricebook_for(settings: Settings, fallback: PriceBook) -> PriceBook:
 
 
 def run_ingest(
-    source: StaticSource,
+    source: HistorySource,
     db: Path,
     prices: PriceBook,
     policy: BillingPolicy,

@@ -77,16 +77,19 @@ def ingest(
     containers: set[tuple[str, str, str]] = set()
     allocation_rows = workload_rows = asset_rows = 0
     asset_cost = 0.0
+    warnings: dict[str, None] = {}
     for chunk_start, chunk_end in chunks:
         history = source.fetch(chunk_start, chunk_end)
         result = compute(history, prices, policy)
         chunk_clusters = history.clusters
+        chunk_warnings = tuple(source.warnings)
+        warnings.update(dict.fromkeys(chunk_warnings))
         ledger.write(
             result,
             clusters=chunk_clusters,
             start=chunk_start,
             end=chunk_end,
-            run=RunInfo(source=source.name),
+            run=RunInfo(source=source.name, warnings=chunk_warnings),
         )
         clusters.update(chunk_clusters)
         workloads = result.allocations.filter(kind="workload")
@@ -110,4 +113,5 @@ def ingest(
         asset_rows=asset_rows,
         asset_cost=asset_cost,
         seconds=time.perf_counter() - began,
+        warnings=tuple(warnings),
     )

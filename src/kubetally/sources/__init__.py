@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -20,6 +21,11 @@ class HistorySource(Protocol):
         """A short description for ingest run records, e.g. ``simulator:demo`` or a Prometheus URL."""
         ...
 
+    @property
+    def warnings(self) -> Sequence[str]:
+        """The inputs the last ``fetch`` found missing or degraded, once each (empty when all was there)."""
+        ...
+
     def fetch(self, start: datetime, end: datetime) -> ClusterHistory:
         """The history of ``[start, end)`` (whole UTC hours)."""
         ...
@@ -31,6 +37,7 @@ class StaticSource:
 
     name: str
     history: ClusterHistory
+    warnings: tuple[str, ...] = ()
 
     def fetch(self, start: datetime, end: datetime) -> ClusterHistory:
         return self.history.slice(start, end)
