@@ -1,5 +1,5 @@
 """The ledger: a DuckDB file of hour-bucket allocation and asset rows (see :mod:`kubetally.ledger.schema`)."""
 
-from kubetally.ledger.store import Ledger, RunInfo, WriteReport
+from kubetally.ledger.store import PROVISIONAL, Ledger, RunInfo, WriteReport
 
-__all__ = ["Ledger", "RunInfo", "WriteReport"]
+__all__ = ["PROVISIONAL", "Ledger", "RunInfo", "WriteReport"]

@@ -41,6 +41,10 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+PROVISIONAL = "kubetally:provisional"
+"""The RunInfo warning that marks a write of a still-open hour: the hour is rewritten once it closes."""
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """Where a write's rows came from, and which inputs were degraded."""

@@ -1,0 +1,147 @@
+"""The HTTP app of ``kubetally serve``: ``/metrics``, ``/healthz`` and ``/readyz``.
+
+With a Follower, the app runs its steps in a background thread (the only ledger writer) and reads through the
+same Ledger object, whose reads each use their own DuckDB cursor. Without one, it opens the ledger read-only and
+serves what is there. Every KubetallyError becomes a JSON body ``{"error": {"code", "message"}}`` with the
+error's status, in one handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from kubetally.api.follow_loop import FollowLoop
+from kubetally.api.metrics import LedgerCollector, Telemetry
+from kubetally.domain.pricing import PriceBook
+from kubetally.errors import InvalidParameter, KubetallyError, LedgerError
+from kubetally.ingest.follow import Follower
+from kubetally.ledger import Ledger
+from kubetally.query.exposition import last_ingest
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _State:
+    """What the routes share: the open ledger (or why it is not), the follow loop and the metrics registry."""
+
+    ledger_path: Path
+    registry: CollectorRegistry
+    telemetry: Telemetry
+    clock: Clock
+    ledger: Ledger | None = None
+    ledger_error: str | None = None
+    loop: FollowLoop | None = None
+    owns_ledger: bool = field(default=False)
+
+    def reader(self) -> Ledger:
+        if self.ledger is None:
+            raise LedgerError(self.ledger_error or f"ledger {self.ledger_path} is not open")
+        return self.ledger
+
+
+def create_app(
+    ledger_path: Path | str,
+    *,
+    follower: Follower | None = None,
+    prices: PriceBook | None = None,
+    interval_seconds: float = 60.0,
+    clock: Clock = _utc_now,
+) -> FastAPI:
+    """The serve app over the ledger at ``ledger_path``.
+
+    ``follower`` (whose ledger must be that file) is stepped every ``interval_seconds`` in the background;
+    ``prices`` supplies the egress prices of ``/metrics`` (the follower's when omitted).
+    """
+    path = Path(ledger_path)
+    if interval_seconds <= 0:
+        raise InvalidParameter("interval", f"must be positive, got {interval_seconds} s")
+    if follower is not None and follower.ledger.path.resolve() != path.resolve():
+        raise InvalidParameter("follower", f"writes {follower.ledger.path}, not the served ledger {path}")
+    registry = CollectorRegistry()
+    telemetry = Telemetry(registry)
+    state = _State(path, registry, telemetry, clock)
+    book = prices if prices is not None else (follower.prices if follower is not None else None)
+    registry.register(LedgerCollector(state.reader, book, telemetry, clock))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _start(state, follower, interval_seconds)
+        try:
+            yield
+        finally:
+            _stop(state)
+
+    app = FastAPI(title="kubetally", lifespan=lifespan)
+    app.state.kubetally = state
+
+    @app.exception_handler(KubetallyError)
+    async def kubetally_error(_request: Request, exc: KubetallyError) -> JSONResponse:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        state.reader()
+        return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        return _readiness(state)
+
+    return app
+
+
+def _start(state: _State, follower: Follower | None, interval_seconds: float) -> None:
+    if follower is not None:
+        state.ledger = follower.ledger
+        state.loop = FollowLoop(follower, state.telemetry, interval_seconds)
+        state.loop.start()
+        return
+    try:
+        state.ledger = Ledger.open(state.ledger_path, read_only=True)
+        state.owns_ledger = True
+    except LedgerError as exc:
+        state.ledger_error = exc.message
+
+
+def _stop(state: _State) -> None:
+    if state.loop is not None:
+        state.loop.stop()
+    if state.owns_ledger and state.ledger is not None:
+        state.ledger.close()
+    state.ledger = None
+
+
+def _readiness(state: _State) -> JSONResponse:
+    """Ready when the ledger is open and, with a follow loop, once its first step has finished."""
+    if state.ledger is None:
+        message = state.ledger_error or f"ledger {state.ledger_path} is not open"
+        return JSONResponse({"ready": False, "reason": message}, status_code=503)
+    finished = last_ingest(state.ledger)
+    age = None if finished is None else (state.clock() - finished).total_seconds()
+    body: dict[str, object] = {"ready": True, "last_ingest_age_seconds": age}
+    loop = state.loop
+    if loop is not None:
+        body["follow_steps"] = loop.steps
+        body["last_error"] = loop.last_error
+        if loop.steps == 0:
+            body["ready"] = False
+            body["reason"] = loop.last_error or "the first follow step has not finished"
+            return JSONResponse(body, status_code=503)
+    return JSONResponse(body)

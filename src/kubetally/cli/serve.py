@@ -1,0 +1,105 @@
+"""``kubetally serve``: follow a Prometheus into the ledger and serve ``/metrics``, ``/healthz`` and ``/readyz``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubetally.cli.options import Config, Db, PriceSheet, Pricing, now, open_ledger
+from kubetally.domain.pricing import PriceBook
+from kubetally.errors import InvalidParameter
+from kubetally.ingest.follow import Follower
+from kubetally.ledger import Ledger
+from kubetally.settings import Settings, load_settings
+from kubetally.sources import HistorySource
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+PrometheusUrl = Annotated[
+    str | None,
+    typer.Option("--prometheus-url", help="Prometheus-compatible query API to follow. Without it, only serve."),
+]
+Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on (OpenCost's is 9003).")]
+Backfill = Annotated[str, typer.Option("--backfill", help="How far back to fill missing hours: 7d, 36h, ...")]
+Interval = Annotated[str, typer.Option("--interval", help="Time between follow steps: 60s, 5m, ...")]
+
+
+def parse_duration(text: str, parameter: str) -> timedelta:
+    """A duration written as a whole number and a unit (``s``, ``m``, ``h``, ``d``), e.g. ``7d`` or ``60s``."""
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise InvalidParameter(parameter, f"{text!r} is not a duration such as 60s, 5m, 36h or 7d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def serve_command(
+    db: Db,
+    prometheus_url: PrometheusUrl = None,
+    host: Host = "127.0.0.1",
+    port: Port = 9003,
+    backfill: Backfill = "7d",
+    interval: Interval = "60s",
+    pricing: Pricing = None,
+    price_sheet: PriceSheet = None,
+    config: Config = None,
+) -> None:
+    """Serve OpenCost-compatible /metrics from the ledger, following a Prometheus hour by hour.
+
+    With --prometheus-url, missing hours within --backfill are costed at start, each hour is costed as it
+    closes, and the current hour is kept provisional (rewritten once it closes). Without it, the ledger is
+    served read-only as it is.
+
+    Examples:
+
+      kubetally serve --db costs.duckdb --prometheus-url http://prometheus:9090
+
+      kubetally serve --db costs.duckdb --prometheus-url http://prometheus:9090 --backfill 2d --interval 30s
+
+      kubetally serve --db costs.duckdb --host 0.0.0.0 --port 9003
+    """
+    backfill_span = parse_duration(backfill, "--backfill")
+    interval_span = parse_duration(interval, "--interval")
+    if interval_span <= timedelta(0):
+        raise InvalidParameter("--interval", f"must be positive, got {interval!r}")
+    settings = load_settings(config, db=db, pricing=pricing, price_sheet=price_sheet)
+    prices = settings.pricebook()
+    if prometheus_url is None:
+        open_ledger(settings.db, read_only=True).close()
+        run_server(settings.db, None, prices, host, port, interval_span)
+        return
+    source = prometheus_source(prometheus_url)
+    with open_ledger(settings.db) as ledger:
+        follower = _follower(source, ledger, prices, settings, backfill_span)
+        run_server(settings.db, follower, prices, host, port, interval_span)
+
+
+def prometheus_source(url: str) -> HistorySource:
+    """The Prometheus source for ``url``."""
+    from kubetally.sources.prometheus import PrometheusConfig, PrometheusSource  # noqa: PLC0415
+
+    source: HistorySource = PrometheusSource(PrometheusConfig(url=url))
+    return source
+
+
+def _follower(
+    source: HistorySource, ledger: Ledger, prices: PriceBook, settings: Settings, backfill: timedelta
+) -> Follower:
+    return Follower(source, ledger, prices, settings.policy(), backfill=backfill, clock=now)
+
+
+def run_server(
+    db: Path, follower: Follower | None, prices: PriceBook, host: str, port: int, interval: timedelta
+) -> None:
+    """Run the app under uvicorn until interrupted."""
+    import uvicorn  # noqa: PLC0415
+
+    from kubetally.api.app import create_app  # noqa: PLC0415
+
+    app = create_app(db, follower=follower, prices=prices, interval_seconds=interval.total_seconds())
+    uvicorn.run(app, host=host, port=port, log_level="info")
