@@ -82,6 +82,16 @@ def _bucket(name: str, template: str, labels: tuple[str, ...], optional: str | N
     return Query(name, template, Shape.BUCKETS, labels, optional=optional)
 
 
+def _price(name: str, metric: str, keys: tuple[str, ...], priced: str) -> Query:
+    """The time-weighted mean of an OpenCost pricing metric over the window, per ``keys`` (and cluster): the sum of
+    its samples over their count, across every series of the key."""
+    group = "by ({by}" + ", ".join(keys) + ")"
+    selector = f"{metric}[{{w}}s] offset 1ms"
+    template = f"sum {group} (sum_over_time({selector})) / sum {group} (count_over_time({selector}))"
+    warning = f"OpenCost pricing metric {metric} absent: the pricing config gives {priced}"
+    return Query(name, template, Shape.WINDOW, keys, optional=warning)
+
+
 SCRAPE_INTERVAL = _bucket("scrape_samples", "max(count_over_time(kube_node_info[1h] offset 1ms))", ())
 """Samples per hour of the node series: 3600 / this is the scrape interval of kube-state-metrics."""
 
@@ -164,13 +174,15 @@ QUERIES: tuple[Query, ...] = (
     _window("service_type", "kube_service_spec_type", ("namespace", "service", "type")),
     _window("lb_ingress", "kube_service_status_load_balancer_ingress", ("namespace", "service", "ip")),
     _window("endpoints", "kube_endpoint_address", ("namespace", "endpoint", "ip")),
-    Query(
-        "pricing_probe",
-        "count(last_over_time(node_cpu_hourly_cost[{w}s] offset 1ms))",
-        Shape.WINDOW,
-        (),
-        optional="OpenCost pricing metrics (node_cpu_hourly_cost, ...): not read; prices come from the price book",
-    ),
+    _price("node_cpu_price", "node_cpu_hourly_cost", ("node",), "node CPU prices"),
+    _price("node_ram_price", "node_ram_hourly_cost", ("node",), "node RAM prices"),
+    _price("node_gpu_price", "node_gpu_hourly_cost", ("node",), "node GPU prices"),
+    _price("pv_price", "pv_hourly_cost", ("persistentvolume",), "volume prices"),
+    _price("lb_price", "kubecost_load_balancer_cost", ("namespace", "service_name"), "load balancer prices"),
+    _price("management_price", "kubecost_cluster_management_cost", (), "the cluster management fee"),
+    _price("zone_egress_price", "kubecost_network_zone_egress_cost", (), "the zone egress price"),
+    _price("region_egress_price", "kubecost_network_region_egress_cost", (), "the region egress price"),
+    _price("internet_egress_price", "kubecost_network_internet_egress_cost", (), "the internet egress price"),
 )
 """Every query the source runs (besides SCRAPE_INTERVAL), by name."""
 

@@ -12,7 +12,7 @@ import polars as pl
 
 from kubetally.errors import InvalidWindow
 from kubetally.history import ClusterHistory
-from kubetally.sources.prometheus import activity, objects
+from kubetally.sources.prometheus import activity, objects, prices
 from kubetally.sources.prometheus import intervals as iv
 from kubetally.sources.prometheus.client import PrometheusClient
 from kubetally.sources.prometheus.config import PrometheusConfig
@@ -71,7 +71,7 @@ class PrometheusSource:
             results = self._run(client, QUERIES, interval, start, end)
         finally:
             client.close()
-        self.warnings.extend(q.optional for q in QUERIES if q.optional and _absent(results[q.name]))
+        self.warnings.extend(q.optional for q in QUERIES if q.optional and _absent(q, results[q.name]))
         return assemble(results, interval, start, end)
 
     def _interval(self, client: PrometheusClient, start: datetime, end: datetime) -> float:
@@ -115,7 +115,9 @@ def _check_window(start: datetime, end: datetime) -> None:
         raise InvalidWindow(f"start {start.isoformat()} is not before end {end.isoformat()}", "start")
 
 
-def _absent(frame: pl.DataFrame) -> bool:
+def _absent(query: Query, frame: pl.DataFrame) -> bool:
+    if query.name in prices.PRICE_QUERIES:
+        return frame.is_empty()
     return frame.is_empty() or not (frame.get_column("value") > 0).any()
 
 
@@ -208,4 +210,5 @@ def assemble(r: Results, interval: float, start: datetime, end: datetime) -> Clu
         services=services,
         service_pods=service_pods,
         egress=activity.egress_table(r, pods, present),
+        **prices.observed_tables(r),
     )

@@ -9,15 +9,18 @@ from kubetally.errors import InvalidParameter
 from kubetally.sources.simulator.catalog import FAMILIES
 from kubetally.sources.simulator.exposition import Family, labels_text, number_text, sample_times
 from kubetally.sources.simulator.model import Simulation
+from kubetally.sources.simulator.pricing_families import PRICING_FAMILIES
 
 
 def write_openmetrics(sim: Simulation, path: Path, *, scrape_interval_seconds: int) -> None:
-    """Write the exposition of ``sim`` to ``path`` (streamed, ``# EOF`` terminated)."""
+    """Write the exposition of ``sim`` to ``path`` (streamed, ``# EOF`` terminated); OpenCost's pricing metrics
+    follow when the scenario sets ``opencost_pricing_metrics``."""
     if not 1 <= scrape_interval_seconds <= 3600:
         raise InvalidParameter("scrape_interval_seconds", f"must be between 1 and 3600, got {scrape_interval_seconds}")
     base = int(sim.start.timestamp())
     with path.open("w", encoding="utf-8") as out:
-        for family in FAMILIES:
+        pricing = PRICING_FAMILIES if sim.scenario.opencost_pricing_metrics else ()
+        for family in (*FAMILIES, *pricing):
             _write_family(out, sim, family, base, scrape_interval_seconds)
         out.write("# EOF\n")
 

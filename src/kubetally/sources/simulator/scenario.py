@@ -224,6 +224,8 @@ class Scenario(Strict):
     hours: int = Field(default=3, ge=1, le=MAX_HOURS)
     pricing: dict[str, Any] = Field(default_factory=dict)
     clusters: list[Cluster] = Field(min_length=1)
+    opencost_pricing_metrics: bool = False
+    """Whether the exposition also carries OpenCost's pricing metrics, valued from ``pricing``."""
 
     @model_validator(mode="after")
     def _size(self) -> Scenario:
