@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -97,7 +98,9 @@ def allocation_command(
     query = AllocationQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
     with open_ledger(db, read_only=True) as ledger:
         data = run_allocation(ledger, query)
+        provisional = ledger.provisional_hours(query.window.start, query.window.end)
     _emit(data, output, ALLOCATION_COLUMNS, allocation_tables)
+    _note_provisional(provisional)
 
 
 def assets_command(
@@ -127,7 +130,9 @@ def assets_command(
     query = AssetQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
     with open_ledger(db, read_only=True) as ledger:
         data = run_assets(ledger, query)
+        provisional = ledger.provisional_hours(query.window.start, query.window.end)
     _emit(data, output, ASSET_COLUMNS, asset_tables)
+    _note_provisional(provisional)
 
 
 def _emit(
@@ -143,3 +148,15 @@ def _emit(
         typer.echo(to_csv(data, columns), nl=False)
     else:
         print_tables(Console(), tables(data))
+
+
+def _note_provisional(provisional: pl.DataFrame) -> None:
+    """Say on stderr (so JSON and CSV stay clean) when the window holds hours that are still open."""
+    if provisional.is_empty():
+        return
+    hours = sorted({hour.isoformat().replace("+00:00", "Z") for hour in provisional.get_column("hour")})
+    Console(stderr=True).print(
+        f"[yellow]note:[/] provisional (still open) hour{'s' if len(hours) > 1 else ''} {', '.join(hours)}: "
+        "costs so far, final once the hour closes",
+        highlight=False,
+    )

@@ -41,11 +41,9 @@ def floor_hour(instant: datetime) -> datetime:
 
 def final_coverage(ledger: Ledger) -> pl.DataFrame:
     """The ``(cluster, hour)`` buckets whose last write was final (not marked :data:`PROVISIONAL`)."""
-    coverage = ledger.coverage()
-    runs = ledger.runs().select("run_id", "cluster", "warnings")
-    marked = runs.get_column("warnings").str.contains(f'"{PROVISIONAL}"', literal=True)
-    provisional = runs.filter(marked).select("run_id", "cluster")
-    return coverage.join(provisional, on=["run_id", "cluster"], how="anti").select("cluster", "hour")
+    return (
+        ledger.coverage().join(ledger.provisional_hours(), on=["cluster", "hour"], how="anti").select("cluster", "hour")
+    )
 
 
 def missing_hours(

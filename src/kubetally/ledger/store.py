@@ -180,6 +180,16 @@ class Ledger:
         where, params = ("WHERE cluster = ?", [cluster]) if cluster is not None else ("", [])
         return self.fetch(f"SELECT * FROM hour_coverage {where} ORDER BY cluster, hour", params)
 
+    def provisional_hours(self, start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
+        """The ``(cluster, hour)`` buckets in ``[start, end)`` whose last write was :data:`PROVISIONAL`, in order."""
+        sql = """
+            SELECT c.cluster, c.hour FROM hour_coverage c
+            JOIN ingest_runs r ON r.run_id = c.run_id AND r.cluster = c.cluster
+            WHERE position(? IN r.warnings) > 0 AND c.hour >= ? AND c.hour < ?
+            ORDER BY c.cluster, c.hour"""
+        lowest, highest = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
+        return self.fetch(sql, [json.dumps(PROVISIONAL), start or lowest, end or highest])
+
     def clusters(self) -> tuple[str, ...]:
         """Every cluster with at least one written hour, sorted."""
         frame = self.fetch("SELECT DISTINCT cluster FROM hour_coverage ORDER BY cluster")
