@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     minimum_runtime_seconds: float = 0.0
     charge_reserved_waiting: bool = False
 
+    max_window_days: float = Field(default=400.0, gt=0)
+    """The longest window a query to the HTTP API may ask for."""
+
     prometheus_url: str | None = None
     """A Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. http://prometheus:9090."""
     prometheus_bearer_token: SecretStr | None = None

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from kubetally.cli.app import main
-from kubetally.cli.serve import parse_duration
+from kubetally.domain.window import parse_duration
 from kubetally.errors import InvalidParameter
 from tests.serve.test_prometheus_scrapes_serve import free_port, wait_until
 

@@ -1,9 +1,12 @@
-"""The HTTP app of ``kubetally serve``: ``/metrics``, ``/healthz`` and ``/readyz``.
+"""The HTTP app of ``kubetally serve``: OpenCost's API (at ``/`` and ``/model``), ``/metrics``, ``/healthz``,
+``/readyz`` and ``/version``.
 
 With a Follower, the app runs its steps in a background thread (the only ledger writer) and reads through the
 same Ledger object, whose reads each use their own DuckDB cursor. Without one, it opens the ledger read-only and
-serves what is there. Every KubetallyError becomes a JSON body ``{"error": {"code", "message"}}`` with the
-error's status, in one handler.
+serves what is there. Errors become OpenCost's error envelope in one place (:mod:`kubetally.api.errors`).
+
+Other routers (plain ``APIRouter``s raising kubetally.errors exceptions) reach the ledger with
+``request.app.state.kubetally.reader()`` and the time with :func:`clock_of`.
 """
 
 from __future__ import annotations
@@ -14,19 +17,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from kubetally import __version__
+from kubetally.api import legacy
+from kubetally.api.envelope import success
+from kubetally.api.errors import install_error_handlers
 from kubetally.api.follow_loop import FollowLoop
 from kubetally.api.metrics import LedgerCollector, Telemetry
+from kubetally.api.routes import clock_of, router
 from kubetally.domain.pricing import PriceBook
-from kubetally.errors import InvalidParameter, KubetallyError, LedgerError
+from kubetally.errors import InvalidParameter, LedgerError
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
+from kubetally.query.cache import QueryCache
 from kubetally.query.exposition import last_ingest
 
 Clock = Callable[[], datetime]
+
+DEFAULT_MAX_WINDOW_DAYS = 400.0
+"""The longest window a query may ask for, by default."""
+
+__all__ = ["DEFAULT_MAX_WINDOW_DAYS", "Clock", "clock_of", "create_app"]
 
 
 def _utc_now() -> datetime:
@@ -41,10 +55,13 @@ class _State:
     registry: CollectorRegistry
     telemetry: Telemetry
     clock: Clock
+    max_window_days: float = DEFAULT_MAX_WINDOW_DAYS
     ledger: Ledger | None = None
     ledger_error: str | None = None
     loop: FollowLoop | None = None
     owns_ledger: bool = field(default=False)
+    cache: QueryCache = field(default_factory=lambda: QueryCache(max_entries=128))
+    """Answers for windows of unchanged hours (see docs/query.md, Caching)."""
 
     def reader(self) -> Ledger:
         if self.ledger is None:
@@ -59,20 +76,24 @@ def create_app(
     prices: PriceBook | None = None,
     interval_seconds: float = 60.0,
     clock: Clock = _utc_now,
+    max_window_days: float = DEFAULT_MAX_WINDOW_DAYS,
 ) -> FastAPI:
     """The serve app over the ledger at ``ledger_path``.
 
     ``follower`` (whose ledger must be that file) is stepped every ``interval_seconds`` in the background;
-    ``prices`` supplies the egress prices of ``/metrics`` (the follower's when omitted).
+    ``prices`` supplies the egress prices of ``/metrics`` (the follower's when omitted); ``clock`` is "now" for
+    relative windows and ingest ages; a query whose window is longer than ``max_window_days`` is refused (400).
     """
     path = Path(ledger_path)
     if interval_seconds <= 0:
         raise InvalidParameter("interval", f"must be positive, got {interval_seconds} s")
+    if not max_window_days > 0:
+        raise InvalidParameter("max_window_days", f"must be positive, got {max_window_days}")
     if follower is not None and follower.ledger.path.resolve() != path.resolve():
         raise InvalidParameter("follower", f"writes {follower.ledger.path}, not the served ledger {path}")
     registry = CollectorRegistry()
     telemetry = Telemetry(registry)
-    state = _State(path, registry, telemetry, clock)
+    state = _State(path, registry, telemetry, clock, max_window_days)
     book = prices if prices is not None else (follower.prices if follower is not None else None)
     registry.register(LedgerCollector(state.reader, book, telemetry, clock))
 
@@ -84,12 +105,21 @@ def create_app(
         finally:
             _stop(state)
 
-    app = FastAPI(title="kubetally", lifespan=lifespan)
+    app = FastAPI(
+        title="kubetally",
+        version=__version__,
+        description="Kubernetes cost allocation answered from the ledger: OpenCost's API, also under /model.",
+        lifespan=lifespan,
+    )
     app.state.kubetally = state
+    install_error_handlers(app)
+    app.include_router(router)
+    app.include_router(router, prefix="/model")
+    app.include_router(legacy.router, prefix="/model")
 
-    @app.exception_handler(KubetallyError)
-    async def kubetally_error(_request: Request, exc: KubetallyError) -> JSONResponse:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+    @app.get("/version")
+    def version() -> JSONResponse:
+        return success({"version": __version__})
 
     @app.get("/metrics")
     def metrics() -> Response:

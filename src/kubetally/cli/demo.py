@@ -1,7 +1,8 @@
-"""``kubetally demo``: the embedded default, from nothing to a costed cluster in one command."""
+"""``kubetally demo``: the embedded default, from nothing to a costed cluster in one command, then served."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from kubetally.cli.ingest import ingest_simulator, print_report
 from kubetally.cli.options import Seed, now, open_ledger
 from kubetally.cli.render import allocation_tables, print_tables
+from kubetally.cli.serve import Host, Port, run_server
 from kubetally.query import AllocationQuery, check_invariant, run_allocation
 from kubetally.settings import load_settings
 
@@ -20,13 +22,19 @@ DEFAULT_DB = Path("demo-data/kubetally-demo.duckdb")
 def demo_command(
     db: Annotated[Path, typer.Option("--db", help="Where to keep the demo ledger.")] = DEFAULT_DB,
     seed: Seed = None,
+    host: Host = "127.0.0.1",
+    port: Port = 9003,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Exit after the report instead of serving.")] = False,
 ) -> None:
     """Simulate the `demo` clusters (2 clusters, ~30 nodes, ~300 pods, 7 days), cost them into a local ledger,
-    print the cost by namespace with idle and efficiency, and check that every dollar adds up.
+    print the cost by namespace with idle and efficiency, check that every dollar adds up, then serve the ledger's
+    OpenCost API at http://127.0.0.1:9003 until stopped (Ctrl-C).
 
-    Example:
+    Examples:
 
-      kubetally demo --db /tmp/demo.duckdb
+      kubetally demo
+
+      kubetally demo --db /tmp/demo.duckdb --no-serve
     """
     console = Console()
     settings = load_settings(None, db=db)
@@ -49,3 +57,11 @@ def demo_command(
         f"  (relative error {invariant.relative_error:.1e}) {verdict}"
     )
     console.print(f"\nLedger: {db}  ·  try: kubetally allocation --db {db} --window {window} --aggregate team")
+    if no_serve:
+        return
+    url = f"http://{host}:{port}"
+    console.print(
+        f"\n[bold]Serving the demo ledger[/] at {url}  (Ctrl-C to stop)\n"
+        f"  try: curl '{url}/allocation?window={window}&aggregate=namespace'  ·  API docs: {url}/docs"
+    )
+    run_server(db, None, settings.pricebook(), host, port, timedelta(minutes=1))

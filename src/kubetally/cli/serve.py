@@ -1,8 +1,7 @@
-"""``kubetally serve``: follow a Prometheus into the ledger and serve ``/metrics``, ``/healthz`` and ``/readyz``."""
+"""``kubetally serve``: follow a Prometheus into the ledger and serve OpenCost's API, ``/metrics`` and health."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -11,14 +10,13 @@ import typer
 
 from kubetally.cli.options import Config, Db, PriceSheet, Pricing, now, open_ledger
 from kubetally.domain.pricing import PriceBook
+from kubetally.domain.window import parse_duration
 from kubetally.errors import InvalidParameter
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
 from kubetally.settings import Settings, load_settings
 from kubetally.sources import HistorySource
-
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+from kubetally.sources.prometheus import PrometheusSource
 
 PrometheusUrl = Annotated[
     str | None,
@@ -28,14 +26,10 @@ Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on (OpenCost's is 9003).")]
 Backfill = Annotated[str, typer.Option("--backfill", help="How far back to fill missing hours: 7d, 36h, ...")]
 Interval = Annotated[str, typer.Option("--interval", help="Time between follow steps: 60s, 5m, ...")]
-
-
-def parse_duration(text: str, parameter: str) -> timedelta:
-    """A duration written as a whole number and a unit (``s``, ``m``, ``h``, ``d``), e.g. ``7d`` or ``60s``."""
-    match = _DURATION.match(text.strip())
-    if match is None:
-        raise InvalidParameter(parameter, f"{text!r} is not a duration such as 60s, 5m, 36h or 7d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+MaxWindowDays = Annotated[
+    float | None,
+    typer.Option("--max-window-days", min=1, help="Refuse queries whose window is longer (400 by default)."),
+]
 
 
 def serve_command(
@@ -48,8 +42,10 @@ def serve_command(
     pricing: Pricing = None,
     price_sheet: PriceSheet = None,
     config: Config = None,
+    max_window_days: MaxWindowDays = None,
 ) -> None:
-    """Serve OpenCost-compatible /metrics from the ledger, following a Prometheus hour by hour.
+    """Serve OpenCost's API (/allocation, /assets, also under /model), /metrics, /healthz, /readyz and /docs from
+    the ledger, following a Prometheus hour by hour.
 
     With --prometheus-url, missing hours within --backfill are costed at start, each hour is costed as it
     closes, and the current hour is kept provisional (rewritten once it closes). Without it, the ledger is
@@ -67,24 +63,24 @@ def serve_command(
     interval_span = parse_duration(interval, "--interval")
     if interval_span <= timedelta(0):
         raise InvalidParameter("--interval", f"must be positive, got {interval!r}")
-    settings = load_settings(config, db=db, pricing=pricing, price_sheet=price_sheet)
+    settings = load_settings(
+        config,
+        db=db,
+        pricing=pricing,
+        price_sheet=price_sheet,
+        prometheus_url=prometheus_url,
+        max_window_days=max_window_days,
+    )
     prices = settings.pricebook()
-    if prometheus_url is None:
+    limit = settings.max_window_days
+    if settings.prometheus_url is None:
         open_ledger(settings.db, read_only=True).close()
-        run_server(settings.db, None, prices, host, port, interval_span)
+        run_server(settings.db, None, prices, host, port, interval_span, max_window_days=limit)
         return
-    source = prometheus_source(prometheus_url)
+    source = PrometheusSource(settings.prometheus_config())
     with open_ledger(settings.db) as ledger:
         follower = _follower(source, ledger, prices, settings, backfill_span)
-        run_server(settings.db, follower, prices, host, port, interval_span)
-
-
-def prometheus_source(url: str) -> HistorySource:
-    """The Prometheus source for ``url``."""
-    from kubetally.sources.prometheus import PrometheusConfig, PrometheusSource  # noqa: PLC0415
-
-    source: HistorySource = PrometheusSource(PrometheusConfig(url=url))
-    return source
+        run_server(settings.db, follower, prices, host, port, interval_span, max_window_days=limit)
 
 
 def _follower(
@@ -94,12 +90,25 @@ def _follower(
 
 
 def run_server(
-    db: Path, follower: Follower | None, prices: PriceBook, host: str, port: int, interval: timedelta
+    db: Path,
+    follower: Follower | None,
+    prices: PriceBook,
+    host: str,
+    port: int,
+    interval: timedelta,
+    *,
+    max_window_days: float = 400.0,
 ) -> None:
     """Run the app under uvicorn until interrupted."""
     import uvicorn  # noqa: PLC0415
 
     from kubetally.api.app import create_app  # noqa: PLC0415
 
-    app = create_app(db, follower=follower, prices=prices, interval_seconds=interval.total_seconds())
+    app = create_app(
+        db,
+        follower=follower,
+        prices=prices,
+        interval_seconds=interval.total_seconds(),
+        max_window_days=max_window_days,
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")
