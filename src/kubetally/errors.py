@@ -76,6 +76,20 @@ class InvalidHistory(KubetallyError):
     code = "invalid_history"
 
 
+class Unauthorized(KubetallyError):
+    """The request carries no credentials, or credentials that match no identity."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(KubetallyError):
+    """The identity is known but the request asks for something outside its scope."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(KubetallyError):
     status = 404
     code = "not_found"

@@ -7,10 +7,10 @@ Precedence, highest first: command-line flags, ``KUBETALLY_*`` environment varia
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,28 @@ from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
 from kubetally.errors import InvalidInput, InvalidParameter
 from kubetally.sources.prometheus import PrometheusConfig
+
+
+class ScopedIdentity(BaseModel):
+    """What a user or token may see: ``clusters`` and / or ``namespaces`` (all when left out; never empty)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    clusters: tuple[str, ...] | None = Field(default=None, min_length=1)
+    namespaces: tuple[str, ...] | None = Field(default=None, min_length=1)
+
+
+class UserSetting(ScopedIdentity):
+    """An HTTP Basic user; ``password_hash`` is ``scrypt$<n>$<r>$<p>$<salt>$<hash>`` (``kubetally hash-password``)."""
+
+    password_hash: SecretStr
+
+
+class TokenSetting(ScopedIdentity):
+    """A bearer API token, stored as the SHA-256 hex digest of the token (tokens are long random strings)."""
+
+    token_sha256: SecretStr
 
 
 class Settings(BaseSettings):
@@ -41,6 +63,15 @@ class Settings(BaseSettings):
 
     max_window_days: float = Field(default=400.0, gt=0)
     """The longest window a query to the HTTP API may ask for."""
+
+    auth: Literal["on", "off", "auto"] = "auto"
+    """HTTP API authentication: ``auto`` is off when serving on a loopback address and on otherwise."""
+    users: tuple[UserSetting, ...] = ()
+    """HTTP Basic users (``KUBETALLY_USERS`` takes a JSON list)."""
+    tokens: tuple[TokenSetting, ...] = ()
+    """Bearer API tokens (``KUBETALLY_TOKENS`` takes a JSON list)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins allowed to call the HTTP API from a browser (CORS); none by default."""
 
     prometheus_url: str | None = None
     """A Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. http://prometheus:9090."""
@@ -62,6 +93,14 @@ class Settings(BaseSettings):
     """The cluster's name when Prometheus has no cluster label."""
     scrape_interval_seconds: float | None = None
     """Detected from the data when not given."""
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _yaml_switch(cls, value: object) -> object:
+        """YAML reads a bare ``on`` / ``off`` as a boolean."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value.strip().lower() if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

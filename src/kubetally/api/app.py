@@ -11,25 +11,27 @@ Other routers (plain ``APIRouter``s raising kubetally.errors exceptions) reach t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from kubetally import __version__
 from kubetally.api import legacy
+from kubetally.api.auth import Authenticator, identity_of, require_unscoped, unauthorized_error
 from kubetally.api.envelope import success
 from kubetally.api.errors import install_error_handlers
 from kubetally.api.follow_loop import FollowLoop
 from kubetally.api.metrics import LedgerCollector, Telemetry
 from kubetally.api.routes import clock_of, router
 from kubetally.domain.pricing import PriceBook
-from kubetally.errors import InvalidParameter, LedgerError
+from kubetally.errors import InvalidParameter, LedgerError, Unauthorized
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
 from kubetally.query.cache import QueryCache
@@ -60,6 +62,8 @@ class _State:
     ledger_error: str | None = None
     loop: FollowLoop | None = None
     owns_ledger: bool = field(default=False)
+    auth: Authenticator | None = None
+    """Checks the credentials of every protected route; ``None`` when authentication is off."""
     cache: QueryCache = field(default_factory=lambda: QueryCache(max_entries=128))
     """Answers for windows of unchanged hours (see docs/query.md, Caching)."""
 
@@ -77,12 +81,17 @@ def create_app(
     interval_seconds: float = 60.0,
     clock: Clock = _utc_now,
     max_window_days: float = DEFAULT_MAX_WINDOW_DAYS,
+    auth: Authenticator | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     """The serve app over the ledger at ``ledger_path``.
 
     ``follower`` (whose ledger must be that file) is stepped every ``interval_seconds`` in the background;
     ``prices`` supplies the egress prices of ``/metrics`` (the follower's when omitted); ``clock`` is "now" for
     relative windows and ingest ages; a query whose window is longer than ``max_window_days`` is refused (400).
+    With ``auth``, every route but ``/healthz``, ``/readyz``, ``/version`` and the schema pages needs credentials
+    (401 otherwise) and scoped identities see only their own costs; ``cors_origins`` may call the API from a
+    browser.
     """
     path = Path(ledger_path)
     if interval_seconds <= 0:
@@ -93,7 +102,7 @@ def create_app(
         raise InvalidParameter("follower", f"writes {follower.ledger.path}, not the served ledger {path}")
     registry = CollectorRegistry()
     telemetry = Telemetry(registry)
-    state = _State(path, registry, telemetry, clock, max_window_days)
+    state = _State(path, registry, telemetry, clock, max_window_days, auth=auth)
     book = prices if prices is not None else (follower.prices if follower is not None else None)
     registry.register(LedgerCollector(state.reader, book, telemetry, clock))
 
@@ -113,15 +122,25 @@ def create_app(
     )
     app.state.kubetally = state
     install_error_handlers(app)
-    app.include_router(router)
-    app.include_router(router, prefix="/model")
-    app.include_router(legacy.router, prefix="/model")
+    app.add_exception_handler(Unauthorized, unauthorized_error)
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET"],
+            allow_headers=["Authorization"],
+            allow_credentials=True,
+        )
+    protected = [Depends(identity_of)]
+    app.include_router(router, dependencies=protected)
+    app.include_router(router, prefix="/model", dependencies=protected)
+    app.include_router(legacy.router, prefix="/model", dependencies=protected)
 
     @app.get("/version")
     def version() -> JSONResponse:
         return success({"version": __version__})
 
-    @app.get("/metrics")
+    @app.get("/metrics", dependencies=[Depends(require_unscoped)])
     def metrics() -> Response:
         state.reader()
         return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)

@@ -7,16 +7,28 @@ what :mod:`kubetally.query.legacy` computes, unchanged, in OpenCost's envelope.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from kubetally.api.auth import scope_of
 from kubetally.api.envelope import success
 from kubetally.api.routes import check_window, clock_of, reader
 from kubetally.domain.window import Window
 from kubetally.errors import InvalidWindow
 from kubetally.query.legacy import AggregatedCostQuery, CostDataQuery, run_aggregated_cost, run_cost_data
+from kubetally.query.scope import scope_allocation
+
+SHARED_PARAMETERS = {
+    "share_namespaces": "sharedNamespaces",
+    "share_labels": "sharedLabelNames",
+    "share_filter": "sharedLabelNames",
+    "share_cost_per_month": "sharedNamespaces",
+    "share_tenancy_costs": "sharedNamespaces",
+}
+"""The aggregatedCostModel parameter a refused sharing option is reported under."""
 
 router = APIRouter(tags=["legacy"])
 
@@ -59,6 +71,9 @@ def cost_data_model(
     request/usage/allocation series and PVCs."""
     query = CostDataQuery.from_params(dict(request.query_params), clock_of(request))
     _check_window(request, query.window, "timeWindow")
+    scope = scope_of(request)
+    if not scope.unrestricted:
+        query = replace(query, scope=scope)
     return success(run_cost_data(reader(request), query))
 
 
@@ -102,4 +117,5 @@ def aggregated_cost_model(
     networkCost, loadBalancerCost, sharedCost, totalCost, cpuEfficiency, ramEfficiency, efficiency}``."""
     query = AggregatedCostQuery.from_params(dict(request.query_params), clock_of(request))
     _check_window(request, query.allocation.window, "window")
-    return success(run_aggregated_cost(reader(request), query))
+    scoped = scope_allocation(query.allocation, scope_of(request), SHARED_PARAMETERS)
+    return success(run_aggregated_cost(reader(request), replace(query, allocation=scoped)))

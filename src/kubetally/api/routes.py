@@ -14,12 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from kubetally.api.auth import scope_of
 from kubetally.api.envelope import success
 from kubetally.domain.window import Window
 from kubetally.errors import InvalidWindow
 from kubetally.ledger import Ledger
 from kubetally.query import AllocationQuery, AssetQuery
 from kubetally.query.cache import QueryCache
+from kubetally.query.scope import scope_allocation, scope_assets
 
 Text = str | None
 
@@ -156,7 +158,7 @@ def allocation_params(
     """An /allocation request decoded from its raw query string (the declared parameters document it)."""
     query = AllocationQuery.from_params(dict(request.query_params), clock_of(request))
     check_window(request, query.window)
-    return query
+    return scope_allocation(query, scope_of(request))
 
 
 def asset_params(
@@ -178,7 +180,7 @@ def asset_params(
     """An /assets request decoded from its raw query string."""
     query = AssetQuery.from_params(dict(request.query_params), clock_of(request))
     check_window(request, query.window)
-    return query
+    return scope_assets(query, scope_of(request))
 
 
 AllocationRequest = Annotated[AllocationQuery, Depends(allocation_params)]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from kubetally.api.auth import ApiAccess
 from kubetally.cli.options import Config, Db, PriceSheet, Pricing, now, open_ledger
 from kubetally.domain.pricing import PriceBook
 from kubetally.domain.window import parse_duration
@@ -22,7 +23,13 @@ PrometheusUrl = Annotated[
     str | None,
     typer.Option("--prometheus-url", help="Prometheus-compatible query API to follow. Without it, only serve."),
 ]
-Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+Host = Annotated[
+    str,
+    typer.Option(
+        "--host",
+        help="Address to listen on. Authentication is on by default for any address but loopback (setting `auth`).",
+    ),
+]
 Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on (OpenCost's is 9003).")]
 Backfill = Annotated[str, typer.Option("--backfill", help="How far back to fill missing hours: 7d, 36h, ...")]
 Interval = Annotated[str, typer.Option("--interval", help="Time between follow steps: 60s, 5m, ...")]
@@ -73,14 +80,15 @@ def serve_command(
     )
     prices = settings.pricebook()
     limit = settings.max_window_days
+    access = ApiAccess.from_settings(settings)
     if settings.prometheus_url is None:
         open_ledger(settings.db, read_only=True).close()
-        run_server(settings.db, None, prices, host, port, interval_span, max_window_days=limit)
+        run_server(settings.db, None, prices, host, port, interval_span, access, max_window_days=limit)
         return
     source = PrometheusSource(settings.prometheus_config())
     with open_ledger(settings.db) as ledger:
         follower = _follower(source, ledger, prices, settings, backfill_span)
-        run_server(settings.db, follower, prices, host, port, interval_span, max_window_days=limit)
+        run_server(settings.db, follower, prices, host, port, interval_span, access, max_window_days=limit)
 
 
 def _follower(
@@ -96,10 +104,17 @@ def run_server(
     host: str,
     port: int,
     interval: timedelta,
+    access: ApiAccess | None = None,
     *,
     max_window_days: float = 400.0,
 ) -> None:
-    """Run the app under uvicorn until interrupted."""
+    """Run the app under uvicorn until interrupted.
+
+    ``access`` (default: ``auth: auto`` with no identities) decides authentication for ``host``; with auth on
+    and no identity configured, InvalidInput is raised before anything listens.
+    """
+    rules = access if access is not None else ApiAccess()
+    authenticator = rules.for_host(host)
     import uvicorn  # noqa: PLC0415
 
     from kubetally.api.app import create_app  # noqa: PLC0415
@@ -110,5 +125,7 @@ def run_server(
         prices=prices,
         interval_seconds=interval.total_seconds(),
         max_window_days=max_window_days,
+        auth=authenticator,
+        cors_origins=rules.cors_origins,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -77,9 +77,15 @@ def _extra_shared(ledger: Reader, query: AllocationQuery) -> pl.DataFrame:
     return pl.concat([fixed, overhead], how="vertical")
 
 
-def _visible(frame: pl.DataFrame, scopes: pl.DataFrame | None) -> pl.DataFrame:
-    """Rows matching the filter, and idle rows of scopes holding a matching row (all of them without filter)."""
+def _visible(frame: pl.DataFrame, scopes: pl.DataFrame | None, *, tenant: bool = False) -> pl.DataFrame:
+    """Rows matching the filter, and idle rows of scopes holding a matching row (all of them without filter).
+
+    For a ``tenant`` (a query with an identity scope) only matching workload rows: no idle, shared or
+    unmounted rows, whose costs are cluster-wide.
+    """
     shown = frame.filter(~IS_IDLE & pl.col("in_filter"))
+    if tenant:
+        return shown.filter(pl.col("kind") == "workload")
     idle = frame.filter(IS_IDLE)
     if scopes is not None:
         idle = idle.join(scopes, on=list(SCOPE), how="semi")
@@ -109,7 +115,7 @@ def grouped_frame(ledger: Reader, query: AllocationQuery, spec: GroupSpec) -> pl
     frame = apply_idle(frame, query.idle, query.share_split, query.split_idle, query.idle_by_node)
     if query.shares_anything:
         frame = apply_sharing(frame, query.share_split, _extra_shared(ledger, query))
-    return _visible(frame, scopes)
+    return _visible(frame, scopes, tenant=query.scope is not None)
 
 
 def run_allocation(ledger: Reader, query: AllocationQuery) -> list[AllocationSet]:

@@ -26,6 +26,7 @@ from kubetally.query.allocation_shape import allocation_sets
 from kubetally.query.idle import IS_IDLE, SCOPE, apply_idle
 from kubetally.query.names import complete_groups
 from kubetally.query.params import AllocationQuery, ShareSplit, SplitMethod, parse_bool
+from kubetally.query.scope import Scope
 from kubetally.query.shape import clean, map_to_dict
 from kubetally.query.share import apply_sharing
 from kubetally.query.sql import Sql, allocation_group_sql
@@ -207,7 +208,7 @@ def _legacy_frame(ledger: Reader, query: AllocationQuery) -> pl.DataFrame:
     frame = apply_idle(frame, query.idle, ShareSplit(SplitMethod.WEIGHTED), query.split_idle, query.idle_by_node)
     if query.shares_anything:
         frame = apply_sharing(frame, query.share_split, _extra_shared(ledger, query))
-    return _visible(frame, scopes)
+    return _visible(frame, scopes, tenant=query.scope is not None)
 
 
 def run_aggregated_cost(ledger: Reader, query: AggregatedCostQuery) -> dict[str, dict[str, Any]]:
@@ -257,6 +258,8 @@ class CostDataQuery:
     window: Window
     namespaces: tuple[str, ...] = ()
     excluded: frozenset[str] = frozenset()
+    scope: Scope | None = None
+    """An identity's scope: only its clusters and namespaces are listed (on top of ``namespaces``)."""
 
     @staticmethod
     def from_params(params: Mapping[str, str], now: datetime) -> CostDataQuery:
@@ -290,8 +293,16 @@ def cost_data_sql(query: CostDataQuery) -> Sql:
     )
     sql = Sql().add(f"WITH c AS (SELECT a.cluster, a.pod_uid, a.namespace, a.pod, a.container, a.node, {series} ")
     sql.add("FROM allocations a WHERE a.kind = 'workload' AND a.hour >= ? AND a.hour < ?", *_span(query.window))
-    if query.namespaces:
-        sql.add(" AND a.namespace IN (" + ", ".join("?" for _ in query.namespaces) + ")", *query.namespaces)
+    limits: list[tuple[str, tuple[str, ...]]] = [("namespace", query.namespaces)]
+    if query.scope is not None:
+        limits += [
+            (column, tuple(sorted(values)) or ("",))
+            for column, values in (("namespace", query.scope.namespaces), ("cluster", query.scope.clusters))
+            if values is not None
+        ]
+    for column, values in limits:
+        if values:
+            sql.add(f" AND a.{column} IN (" + ", ".join("?" for _ in values) + ")", *values)
     sql.add(" GROUP BY ALL), d AS (SELECT cluster, name, any_value(storage_class) AS storage_class, ")
     sql.add("any_value(claim) AS claim, any_value(claim_namespace) AS claim_namespace FROM assets ")
     sql.add("WHERE type = 'Disk' AND hour >= ? AND hour < ? GROUP BY ALL), ", *_span(query.window))

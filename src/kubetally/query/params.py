@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from kubetally.domain.aggregation import AggregateKey, parse_aggregate
 from kubetally.domain.filter_ast import Filter
@@ -26,6 +27,9 @@ from kubetally.domain.window import (
 )
 from kubetally.errors import InvalidParameter, InvalidWindow
 from kubetally.query.filtering import parse_asset_filter, parse_filter_param
+
+if TYPE_CHECKING:
+    from kubetally.query.scope import Scope
 
 MAX_SETS = 10_000
 """The most sets (steps or accumulation periods) one query may ask for."""
@@ -214,6 +218,8 @@ class AllocationQuery:
     share_tenancy_costs: bool = False
     """Share the ClusterManagement (overhead) assets of the window onto the allocations."""
     include_aggregated_metadata: bool = False
+    scope: Scope | None = None
+    """Set by :func:`kubetally.query.scope.scope_allocation`: only the scope's own workload rows are returned."""
 
     @property
     def shares_anything(self) -> bool:
@@ -301,6 +307,8 @@ class AssetQuery:
     sets: tuple[Window, ...]
     aggregate: tuple[AssetKey, ...]
     filter: Filter | None = None
+    scope: Scope | None = None
+    """Set by :func:`kubetally.query.scope.scope_assets` (its clusters are in ``filter``); part of cache keys."""
 
     @staticmethod
     def from_params(params: Mapping[str, str], now: datetime) -> AssetQuery:

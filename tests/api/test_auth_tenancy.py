@@ -1,0 +1,230 @@
+"""Tenancy: an identity scoped to namespace ``shop`` sees its own costs plus its share of idle, and nothing of
+``data`` (the other namespace) or of cluster totals, through every endpoint, aggregation, filter and legacy
+endpoint. The forbidden figures are computed from unscoped answers of the same ledger."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kubetally.api.app import create_app
+from kubetally.api.auth import Authenticator
+from tests.api.conftest import NOW, WINDOW
+from tests.api.test_auth import (
+    ADMIN_TOKEN,
+    CLUSTER_TOKEN,
+    ELSEWHERE_TOKEN,
+    SHOP_PASSWORD,
+    SHOP_TOKEN,
+    basic,
+    bearer,
+    settings,
+)
+
+ADMIN = bearer(ADMIN_TOKEN)
+SHOP = bearer(SHOP_TOKEN)
+COST_FIELDS = ("cpuCost", "ramCost", "gpuCost", "pvCost", "networkCost", "loadBalancerCost", "totalCost")
+CONTAINER_KEYS = ("cluster", "node", "namespace", "pod", "container")
+AGGREGATES = ["", "namespace", "cluster", "node", "controller", "pod", "label:team", "label:env", "cluster,namespace"]
+RESERVED = ("__idle__", "__shared__", "__unmounted__")
+
+
+@pytest.fixture(scope="module")
+def secured(small_ledger: Path) -> Iterator[TestClient]:
+    app = create_app(small_ledger, clock=lambda: NOW, auth=Authenticator.from_settings(settings()))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def get(client: TestClient, path: str, headers: dict[str, str], **params: str) -> Any:
+    response = client.get(path, params={"window": WINDOW, **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def numbers(value: Any) -> list[float]:
+    """Every number in a JSON value."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, int | float):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in numbers(item)]
+    if isinstance(value, list):
+        return [n for item in value for n in numbers(item)]
+    return []
+
+
+def rows(data: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    assert len(data) == 1
+    return data[0]
+
+
+def cost_figures(row: dict[str, Any]) -> set[float]:
+    return {round(float(row[field]), 5) for field in COST_FIELDS if row.get(field)}
+
+
+@pytest.fixture(scope="module")
+def truth(secured: TestClient) -> dict[str, Any]:
+    """Unscoped answers: each namespace's own cost, its cost with idle shared, and what shop may see."""
+    own = rows(get(secured, "/allocation", ADMIN, aggregate="namespace", includeIdle="false"))
+    shared = rows(get(secured, "/allocation", ADMIN, aggregate="namespace", shareIdle="true"))
+    separate = rows(get(secured, "/allocation", ADMIN, aggregate="namespace"))
+    containers = rows(get(secured, "/allocation", ADMIN))
+    by_cluster = rows(get(secured, "/allocation", ADMIN, aggregate="cluster"))
+    by_node = rows(get(secured, "/allocation", ADMIN, aggregate="node", shareIdle="true"))
+    data_rows = [row for row in containers.values() if row["properties"].get("namespace") == "data"]
+    shop_rows = [row for row in containers.values() if row["properties"].get("namespace") == "shop"]
+    assert data_rows and shop_rows
+    forbidden: set[float] = set()
+    for row in (own["data"], shared["data"], separate["__idle__"], *data_rows, *by_cluster.values(), *by_node.values()):
+        forbidden |= cost_figures(row)
+    forbidden.add(round(own["data"]["totalCost"] + own["shop"]["totalCost"], 5))
+    forbidden.add(round(sum(row["totalCost"] for row in separate.values()), 5))
+    legit = {round(n, 5) for row in (own["shop"], shared["shop"], *shop_rows) for n in numbers(row)}
+    forbidden -= legit | {0.0}
+    assert forbidden, "the ledger must give the other namespace some cost"
+    shop_idle = sum(shared["shop"][f"{r}CostIdle"] for r in ("cpu", "ram", "gpu"))
+    assert shop_idle > 0
+    return {"forbidden": forbidden, "own": own, "shared": shared, "shop_idle": shop_idle}
+
+
+def assert_nothing_forbidden(truth: dict[str, Any], body: Any) -> None:
+    leaked = {round(n, 5) for n in numbers(body)} & truth["forbidden"]
+    assert not leaked, f"numbers of other tenants in the answer: {sorted(leaked)}"
+    text = str(body)
+    assert "'data'" not in text and "data/" not in text and "/data" not in text
+    for name in RESERVED:
+        assert name not in text
+
+
+def test_the_forbidden_numbers_do_appear_for_an_unscoped_identity(secured: TestClient, truth: dict[str, Any]) -> None:
+    body = get(secured, "/allocation", ADMIN, aggregate="namespace", includeIdle="false")
+    assert {round(n, 5) for n in numbers(body)} & truth["forbidden"]
+
+
+@pytest.mark.parametrize("aggregate", AGGREGATES)
+@pytest.mark.parametrize("path", ["/allocation", "/model/allocation/compute"])
+def test_a_namespace_scoped_identity_sees_its_cost_plus_its_idle_share(
+    secured: TestClient, truth: dict[str, Any], path: str, aggregate: str
+) -> None:
+    for headers in (SHOP, basic("shop", SHOP_PASSWORD)):
+        for extra in ({}, {"includeIdle": "false"}, {"splitIdle": "true", "idleByNode": "false"}, {"idle": "separate"}):
+            body = get(secured, path, headers, aggregate=aggregate, **extra)
+            assert_nothing_forbidden(truth, body)
+            allocations = rows(body)
+            assert allocations
+            for row in allocations.values():
+                assert row["properties"].get("namespace", "shop") == "shop"
+            total = sum(row["totalCost"] for row in allocations.values())
+            expected = truth["own"]["shop"]["totalCost"] + truth["shop_idle"]
+            assert math.isclose(total, expected, abs_tol=1e-4)
+            assert math.isclose(total, truth["shared"]["shop"]["totalCost"], abs_tol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "filter_", ['namespace:"data"', 'namespace!:"shop"', 'label[team]:"platform"', 'controllerName:"db"']
+)
+def test_a_filter_for_another_namespace_shows_nothing(secured: TestClient, filter_: str) -> None:
+    assert get(secured, "/allocation", SHOP, aggregate="namespace", filter=filter_) == [{}]
+    assert get(secured, "/allocation", ADMIN, aggregate="namespace", filter=filter_) != [{}]
+
+
+def test_steps_and_summaries_are_scoped(secured: TestClient, truth: dict[str, Any]) -> None:
+    stepped = get(secured, "/allocation", SHOP, aggregate="namespace", step="1h")
+    unscoped = get(secured, "/allocation", ADMIN, aggregate="namespace", step="1h", shareIdle="true")
+    assert len(stepped) == len(unscoped) == 3
+    assert_nothing_forbidden(truth, stepped)
+    assert [s["shop"]["totalCost"] for s in stepped] == [s["shop"]["totalCost"] for s in unscoped]
+    for path in ("/allocation/summary", "/model/allocation/compute/summary"):
+        for aggregate in ("namespace", "cluster", "label:team"):
+            summary = get(secured, path, SHOP, aggregate=aggregate)
+            assert_nothing_forbidden(truth, summary["sets"])
+            allocations = summary["sets"][0]["allocations"]
+            total = sum(row["totalCost"] for row in allocations.values())
+            assert math.isclose(total, truth["shared"]["shop"]["totalCost"], abs_tol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("shareNamespaces", "data"),
+        ("shareLabels", "team:platform"),
+        ("shareFilter", 'namespace:"data"'),
+        ("shareCost", "100"),
+        ("shareTenancyCosts", "true"),
+    ],
+)
+def test_sharing_is_refused_to_a_scoped_identity(secured: TestClient, parameter: str, value: str) -> None:
+    response = secured.get(
+        "/allocation", params={"window": WINDOW, "aggregate": "namespace", parameter: value}, headers=SHOP
+    )
+    assert response.status_code == 403, response.text
+    body = response.json()
+    assert body["error"]["code"] == "forbidden" and body["message"].startswith(f"{parameter}: ")
+    allowed = secured.get("/allocation", params={"window": WINDOW, parameter: value}, headers=ADMIN)
+    assert allowed.status_code == 200
+
+
+def test_assets_are_forbidden_to_a_namespace_scoped_identity(secured: TestClient) -> None:
+    for path in ("/assets", "/model/assets"):
+        for headers in (SHOP, basic("shop", SHOP_PASSWORD)):
+            response = secured.get(path, params={"window": WINDOW, "aggregate": "type"}, headers=headers)
+            assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+            assert "0." not in response.text
+
+
+def test_cluster_scoped_identities_see_only_their_clusters(secured: TestClient) -> None:
+    everything = get(secured, "/assets", ADMIN, aggregate="type")
+    assert get(secured, "/assets", bearer(CLUSTER_TOKEN), aggregate="type") == everything
+    assert get(secured, "/assets", bearer(ELSEWHERE_TOKEN), aggregate="type") == [{}]
+    assert get(secured, "/assets", bearer(ELSEWHERE_TOKEN), filter='cluster:"small"') == [{}]
+    assert get(secured, "/allocation", bearer(ELSEWHERE_TOKEN), aggregate="cluster") == [{}]
+    small = rows(get(secured, "/allocation", bearer(CLUSTER_TOKEN), aggregate="namespace"))
+    assert set(small) == {"shop", "data"}
+    assert get(secured, "/model/costDataModel", bearer(ELSEWHERE_TOKEN), timeWindow=WINDOW, window="") == {}
+
+
+@pytest.mark.parametrize("aggregation", ["namespace", "cluster", "controller", "pod", "label"])
+@pytest.mark.parametrize("allocate_idle", ["true", "false"])
+def test_aggregated_cost_model_is_scoped(
+    secured: TestClient, truth: dict[str, Any], aggregation: str, allocate_idle: str
+) -> None:
+    params = {"aggregation": aggregation, "allocateIdle": allocate_idle}
+    if aggregation == "label":
+        params["aggregationSubfield"] = "team"
+    body = get(secured, "/model/aggregatedCostModel", SHOP, **params)
+    assert_nothing_forbidden(truth, body)
+    assert body
+    total = sum(entry["totalCost"] for entry in body.values())
+    assert math.isclose(total, truth["shared"]["shop"]["totalCost"], abs_tol=1e-4)
+    refused = secured.get(
+        "/model/aggregatedCostModel", params={"window": WINDOW, **params, "sharedNamespaces": "data"}, headers=SHOP
+    )
+    assert refused.status_code == 403 and refused.json()["message"].startswith("sharedNamespaces: ")
+
+
+def test_cost_data_model_lists_only_the_scope(secured: TestClient, truth: dict[str, Any]) -> None:
+    everything = get(secured, "/model/costDataModel", ADMIN, timeWindow=WINDOW, window="")
+    assert any(key.startswith("data,") for key in everything)
+    scoped = get(secured, "/model/costDataModel", SHOP, timeWindow=WINDOW, window="")
+    assert scoped and all(key.startswith("shop,") for key in scoped)
+    assert scoped == {key: entry for key, entry in everything.items() if key.startswith("shop,")}
+    assert get(secured, "/model/costDataModel", SHOP, timeWindow=WINDOW, window="", namespace="data") == {}
+    pvcs = [pvc for entry in scoped.values() for pvc in entry["pvcData"]]
+    assert all(pvc["namespace"] in (None, "shop") for pvc in pvcs)
+
+
+def test_answers_are_cached_per_scope(small_ledger: Path) -> None:
+    app = create_app(small_ledger, clock=lambda: NOW, auth=Authenticator.from_settings(settings()))
+    with TestClient(app) as client:
+        scoped = rows(get(client, "/allocation", SHOP, aggregate="namespace"))
+        unscoped = rows(get(client, "/allocation", ADMIN, aggregate="namespace"))
+        again = rows(get(client, "/allocation", SHOP, aggregate="namespace"))
+        assert set(scoped) == {"shop"} and "data" in unscoped and again == scoped
+        assert app.state.kubetally.cache.stats.hits == 1
