@@ -36,6 +36,7 @@ from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
 from kubetally.query.cache import QueryCache
 from kubetally.query.exposition import last_ingest
+from kubetally.ui import router as ui_router
 
 Clock = Callable[[], datetime]
 
@@ -135,6 +136,7 @@ def create_app(
     app.include_router(router, dependencies=protected)
     app.include_router(router, prefix="/model", dependencies=protected)
     app.include_router(legacy.router, prefix="/model", dependencies=protected)
+    app.include_router(ui_router)
 
     @app.get("/version")
     def version() -> JSONResponse:

@@ -1,0 +1,2 @@
+/* The Cloud costs page has no data source yet: its empty state is static. */
+"use strict";

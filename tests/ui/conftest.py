@@ -1,0 +1,141 @@
+"""Fixtures of the UI's end-to-end tests: a demo ledger, real ``kubetally serve`` processes and headless Chromium."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from kubetally.api.auth import hash_password
+
+CHROMIUM = Path("/usr/bin/chromium")
+KUBETALLY = Path(sys.executable).parent / "kubetally"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+USER, PASSWORD = "alice", "correct horse battery"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _serve(db: Path, config: Path | None, log: Path) -> Iterator[str]:
+    port = _free_port()
+    command = [str(KUBETALLY), "serve", "--db", str(db), "--port", str(port)]
+    if config is not None:
+        command += ["--config", str(config)]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"kubetally serve exited with {process.returncode}:\n{log.read_text()}")
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"kubetally serve did not become ready:\n{log.read_text()}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``demo`` scenario costed into a ledger, once per session."""
+    db = tmp_path_factory.mktemp("ui") / "demo.duckdb"
+    done = subprocess.run(
+        [str(KUBETALLY), "demo", "--no-serve", "--db", str(db)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"kubetally demo failed:\n{done.stdout}\n{done.stderr}")
+    return db
+
+
+@pytest.fixture(scope="session")
+def server(demo_ledger: Path) -> Iterator[str]:
+    """Base URL of ``kubetally serve`` on the demo ledger, authentication off."""
+    yield from _serve(demo_ledger, None, demo_ledger.with_name("serve.log"))
+
+
+@pytest.fixture(scope="session")
+def auth_server(demo_ledger: Path) -> Iterator[str]:
+    """Base URL of ``kubetally serve`` on the demo ledger with ``auth: on`` and one Basic user."""
+    config = demo_ledger.with_name("auth.yaml")
+    users = [{"name": USER, "password_hash": hash_password(PASSWORD, n=2**10)}]
+    config.write_text(yaml.safe_dump({"auth": "on", "users": users}))
+    yield from _serve(demo_ledger, config, demo_ledger.with_name("serve-auth.log"))
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's headless Chromium (``apt-get install chromium``); the tests fail when it is missing."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    yield launched
+    launched.close()
+
+
+class ConsoleLog(list[str]):
+    """Console errors and uncaught exceptions of a page."""
+
+
+@pytest.fixture
+def console() -> ConsoleLog:
+    return ConsoleLog()
+
+
+@pytest.fixture
+def page(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
+    """A fresh 1280 px wide page whose console errors are collected in ``console``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    opened = context.new_page()
+
+    def record(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console.append(message.text)
+
+    opened.on("console", record)
+    opened.on("pageerror", lambda error: console.append(str(error)))
+    yield opened
+    context.close()
+
+
+def api_set(
+    base: str, path: str, params: dict[str, str], auth: tuple[str, str] | None = None
+) -> dict[str, dict[str, object]]:
+    """The first set of a JSON API answer, as the UI receives it."""
+    response = httpx.get(f"{base}{path}", params=params, auth=auth, timeout=30)
+    response.raise_for_status()
+    data: list[dict[str, dict[str, object]]] = response.json()["data"]
+    return data[0]
+
+
+def ready(page: Page) -> None:
+    """Wait until the page has drawn everything it loads; fail with its status line when it shows an error."""
+    page.wait_for_selector("body[data-ready]:not([data-ready='false'])", state="attached", timeout=20_000)
+    state = page.evaluate("document.body.dataset.ready")
+    assert state == "true", page.inner_text("#status")
