@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -147,3 +148,16 @@ def test_the_page_fits_a_390_px_screen(page: Page, server: str) -> None:
     page.goto(server + "/")
     ready(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_change_card_refuses_a_partly_ingested_previous_period(page: Page, server: str) -> None:
+    # The demo ledger holds exactly the last 7 days: the 7 days before them are (almost) empty, so a percentage
+    # change would be meaningless; one day inside the ledger has a fully covered previous day.
+    page.goto(server + "/")
+    ready(page)
+    change = page.locator("#cards [data-card='change']")
+    expect(change.locator(".value")).to_have_text("n/a")
+    expect(change.locator(".note")).to_contain_text("only partly in the ledger")
+    page.goto(server + "/?window=yesterday")
+    ready(page)
+    expect(change.locator(".value")).to_have_text(re.compile(r"^[+-]?\d+\.\d%$"))

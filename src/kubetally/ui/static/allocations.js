@@ -240,9 +240,19 @@ async function drawCards(rows, params) {
   let change = "no earlier data";
   if (before) {
     const [previous] = await KT.api("/allocation", { ...summaryParams, window: before });
-    const earlier = Object.values(previous).reduce((s, a) => s + a.totalCost, 0);
-    if (earlier > 0) change = (total >= earlier ? "+" : "") + (((total - earlier) / earlier) * 100).toFixed(1) + "%";
-    document.querySelector('[data-card="change"] .note').textContent = KT.money.format(total) + " vs " + KT.money.format(earlier);
+    const earlierRows = Object.values(previous);
+    const earlier = earlierRows.reduce((s, a) => s + a.totalCost, 0);
+    // Compare only with a previous period the ledger covers from its start: a partly ingested one would mislead.
+    const covered = Math.min(...earlierRows.map((a) => new Date(a.start).getTime()));
+    const partial = earlierRows.length > 0 && covered > new Date(before.split(",")[0]).getTime() + 3600 * 1000;
+    const note = document.querySelector('[data-card="change"] .note');
+    if (partial) {
+      change = "n/a";
+      note.textContent = "the previous period is only partly in the ledger (from " + new Date(covered).toISOString().slice(0, 16).replace("T", " ") + " UTC)";
+    } else {
+      if (earlier > 0) change = (total >= earlier ? "+" : "") + (((total - earlier) / earlier) * 100).toFixed(1) + "%";
+      note.textContent = KT.money.format(total) + " vs " + KT.money.format(earlier);
+    }
   }
   document.querySelector('[data-card="change"] .value').textContent = change;
 }
