@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from kubetally.costs import COST_SCHEMAS, CostResult
 from kubetally.ledger import Ledger, RunInfo
-from tests.ledger.conftest import in_order, snapshot
+from tests.ledger.conftest import assert_rollup_fresh, in_order, snapshot
 from tests.ledger.crash_cases import CLUSTERS, OLD_END, OLD_START, candidates
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,7 +68,9 @@ def expected_after(old: CostResult, new: CostResult, table: str) -> pl.DataFrame
     return pl.concat([before.join(covered, on=["cluster", "hour"], how="anti"), replacement])
 
 
-@pytest.mark.parametrize("step", ["delete:allocations", "insert:assets", "insert:hour_coverage", "commit"])
+@pytest.mark.parametrize(
+    "step", ["delete:allocations", "insert:assets", "rollup:allocations_daily", "insert:hour_coverage", "commit"]
+)
 def test_killed_inside_the_write_leaves_the_old_rows(ledger_path: Path, tmp_path: Path, step: str) -> None:
     results = candidates()
     before = seed_old(ledger_path, results["old"])
@@ -77,6 +79,7 @@ def test_killed_inside_the_write_leaves_the_old_rows(ledger_path: Path, tmp_path
         assert ledger.generation == 1
         after = snapshot(ledger)
         assert ledger.runs().height == len(CLUSTERS)
+        assert_rollup_fresh(ledger)
     for table in COST_SCHEMAS:
         assert_frame_equal(after[table], before[table])
 
@@ -87,6 +90,7 @@ def test_killed_after_the_write_keeps_the_new_rows(ledger_path: Path, tmp_path: 
     kill(start_writer(ledger_path, tmp_path / "marker", "stop-at", "after"))
     with Ledger.open(ledger_path) as ledger:
         assert ledger.generation == 2
+        assert_rollup_fresh(ledger)
         for table in FACTS:
             expected = expected_after(results["old"], results["new"], table)
             assert_frame_equal(ledger.fetch(f"SELECT * FROM {table} ORDER BY ALL"), in_order(expected))
@@ -101,6 +105,7 @@ def test_killed_at_any_moment_every_hour_is_whole(ledger_path: Path, tmp_path: P
     kill(writer)
     with Ledger.open(ledger_path) as ledger:
         generation = ledger.generation
+        assert_rollup_fresh(ledger)
         stored = {table: fingerprints(ledger.fetch(f"SELECT * FROM {table}")) for table in FACTS}
     matches: dict[str, pl.DataFrame] = {}
     for table in FACTS:

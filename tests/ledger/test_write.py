@@ -12,7 +12,7 @@ from kubetally.costs import COST_SCHEMAS, CostResult
 from kubetally.errors import InvalidParameter, LedgerError
 from kubetally.ledger import Ledger, RunInfo
 from tests.ledger.builders import START, make_result
-from tests.ledger.conftest import in_order, snapshot, stored
+from tests.ledger.conftest import assert_rollup_fresh, in_order, snapshot, stored
 
 H = timedelta(hours=1)
 RUN = RunInfo(source="test", warnings=("a series was missing",))
@@ -51,9 +51,12 @@ def test_writing_the_same_result_twice_changes_nothing(ledger_path: Path, tmp_pa
     with Ledger.open(ledger_path) as ledger:
         first = write(ledger, result, ("a", "b"), START, 6)
         once = snapshot(ledger)
+        rollup_once = stored(ledger, "allocations_daily")
         second = write(ledger, result, ("a", "b"), START, 6)
         twice = snapshot(ledger)
         assert second == first + 1 == ledger.generation
+        assert_frame_equal(stored(ledger, "allocations_daily"), rollup_once, rel_tol=1e-12)
+        assert_rollup_fresh(ledger)
     for table in COST_SCHEMAS:
         assert_frame_equal(twice[table], once[table])
     with Ledger.open(tmp_path / "fresh.duckdb") as fresh:

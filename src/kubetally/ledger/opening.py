@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 
 from kubetally.errors import LedgerError
-from kubetally.ledger.schema import SCHEMA_VERSION, TABLES, ddl
+from kubetally.ledger.rollup import rebuild
+from kubetally.ledger.schema import ROLLUP, SCHEMA_VERSION, TABLES, create_table_sql, ddl
 
 DUCKDB_MAGIC = b"DUCK"
 """Bytes 8-11 of every DuckDB database file."""
@@ -83,7 +84,8 @@ def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 def prepare_schema(connection: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
-    """Create the ledger tables in an empty file, or check that the file holds this schema version."""
+    """Create the ledger tables in an empty file, migrate an older version in place (writable only), or check
+    that the file holds this schema version."""
     existing = {row[0] for row in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "ledger_meta" not in existing:
         if existing:
@@ -96,6 +98,15 @@ def prepare_schema(connection: duckdb.DuckDBPyConnection, path: Path, *, read_on
         return
     rows = connection.execute("SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchall()
     version = int(rows[0][0]) if rows and str(rows[0][0]).isdigit() else None
+    if version in MIGRATIONS and not read_only:
+        migrate(connection, version)
+        existing = {row[0] for row in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        version = SCHEMA_VERSION
+    elif version in MIGRATIONS:
+        raise LedgerError(
+            f"ledger {path} has schema version {version}; this kubetally reads schema version {SCHEMA_VERSION}: "
+            "open it for writing once (any `kubetally ingest` into it) to migrate it in place"
+        )
     if version != SCHEMA_VERSION:
         found = "no schema version" if version is None else f"schema version {version}"
         hint = "a newer kubetally wrote it" if version is not None and version > SCHEMA_VERSION else "re-ingest it"
@@ -113,6 +124,31 @@ def create_schema(connection: duckdb.DuckDBPyConnection) -> None:
             connection.execute(statement).fetchall()
         connection.execute(
             "INSERT INTO ledger_meta VALUES ('schema_version', ?), ('generation', '0')", [str(SCHEMA_VERSION)]
+        ).fetchall()
+        connection.commit()
+    except duckdb.Error:
+        connection.rollback()
+        raise
+
+
+def _add_rollup(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 1 → 2: create ``allocations_daily`` and fill it from every hourly row."""
+    connection.execute(create_table_sql(TABLES[ROLLUP])).fetchall()
+    rebuild(connection)
+
+
+MIGRATIONS = {1: _add_rollup}
+"""Schema version → the step bringing a ledger of that version to the next one."""
+
+
+def migrate(connection: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Bring a ledger of an older ``version`` to :data:`SCHEMA_VERSION` in place, in one transaction."""
+    connection.begin()
+    try:
+        for step in range(version, SCHEMA_VERSION):
+            MIGRATIONS[step](connection)
+        connection.execute(
+            "UPDATE ledger_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
         ).fetchall()
         connection.commit()
     except duckdb.Error:

@@ -11,6 +11,10 @@ slow writes and do not help range scans, so there are none on the fact tables.
 ``hour_coverage`` records, per cluster and hour bucket, which write last replaced it (``generation``), so that
 coverage is known even for hours without rows and caches can be invalidated per hour.
 
+``allocations_daily`` is a per-day rollup of ``allocations`` (:data:`ROLLUP`), derived column by column from the
+hourly schema and kept equal to a fresh aggregation of the hourly rows by every write; long windows read whole
+days from it (24 times fewer rows) and only their partial-day edges from ``allocations``.
+
 ``ledger_meta`` holds the schema version (:data:`SCHEMA_VERSION`) and the write ``generation`` counter.
 """
 
@@ -85,8 +89,9 @@ INGEST_RUNS = pl.Schema(
 LEDGER_META = pl.Schema({"key": pl.String(), "value": pl.String()})
 """Key/value facts about the ledger file itself: ``schema_version`` and ``generation``."""
 
-SCHEMA_VERSION = 1
-"""The version of the table layout below; a ledger file of another version is refused, not migrated."""
+SCHEMA_VERSION = 2
+"""The version of the table layout below. Version 1 lacked ``allocations_daily``: such a ledger is migrated when
+opened for writing (the rollup is built from its hourly rows); a newer version is refused."""
 
 HOUR_COVERAGE = pl.Schema(
     {"cluster": pl.String(), "hour": TIME, "generation": pl.Int64(), "run_id": pl.String()},
@@ -109,6 +114,63 @@ class TableSpec:
 
 
 _FACT_SORT = ("hour", "cluster")
+
+
+@dataclass(frozen=True)
+class RollupColumn:
+    """One column of the daily rollup: its type and the SQL aggregating it over a group of hourly rows."""
+
+    name: str
+    dtype: pl.DataType
+    expression: str
+    """SQL over the hourly ``allocations`` columns (an aggregate, or a key expression)."""
+    key: bool
+    """Part of the group key (the row identity columns and ``day``)."""
+
+
+AVERAGE_SUFFIX = "_average"
+
+
+def product_column(average: str) -> str:
+    """The rollup column holding Σ ``average`` x ``running_minutes`` for an hourly ``*_average`` column.
+
+    ``cpu_core_request_average`` → ``cpu_core_request_minutes`` (core-minutes; bytes x minutes for RAM).
+    """
+    return average.removesuffix(AVERAGE_SUFFIX) + "_minutes"
+
+
+def _rollup_columns(hourly: pl.Schema) -> tuple[RollupColumn, ...]:
+    """The rollup of ``hourly`` by UTC day: strings are keys, ``hour`` becomes ``day`` (the start of its UTC day)
+    plus ``first_hour``/``last_hour``, ``*_max`` are max'ed, ``*_average`` become their minute-weighted sums
+    (:func:`product_column`, so that Σ average x running minutes is exact), other numbers are summed and
+    ``price_source`` is the smallest one of the day."""
+    columns: list[RollupColumn] = []
+    for name, dtype in hourly.items():
+        if name == "hour":
+            columns.append(RollupColumn("day", dtype, "date_trunc('day', hour)", True))
+            columns.append(RollupColumn("first_hour", dtype, "min(hour)", False))
+            columns.append(RollupColumn("last_hour", dtype, "max(hour)", False))
+        elif name == "price_source":
+            columns.append(RollupColumn(name, dtype, f"min({name})", False))
+        elif dtype == pl.String():
+            columns.append(RollupColumn(name, dtype, name, True))
+        elif name.endswith("_max"):
+            columns.append(RollupColumn(name, dtype, f"max({name})", False))
+        elif name.endswith(AVERAGE_SUFFIX):
+            columns.append(RollupColumn(product_column(name), dtype, f"sum({name} * running_minutes)", False))
+        elif dtype == pl.Float64():
+            columns.append(RollupColumn(name, dtype, f"sum({name})", False))
+        else:
+            raise LedgerError(f"allocations column {name} of type {dtype} has no rollup rule")
+    return tuple(columns)
+
+
+ROLLUP_COLUMNS: tuple[RollupColumn, ...] = _rollup_columns(COST_SCHEMAS["allocations"])
+"""The columns of ``allocations_daily``, in order."""
+
+ROLLUP = "allocations_daily"
+"""The per-day rollup of ``allocations``: one row per ``(cluster, day, kind, node, namespace, pod, pod_uid,
+container)``."""
 
 TABLES: dict[str, TableSpec] = {
     "allocations": TableSpec("allocations", COST_SCHEMAS["allocations"], ("cluster", "hour"), _FACT_SORT, True),
@@ -138,6 +200,9 @@ TABLES: dict[str, TableSpec] = {
     "ingest_runs": TableSpec("ingest_runs", INGEST_RUNS, ("run_id", "cluster"), ("generation",), False),
     "hour_coverage": TableSpec("hour_coverage", HOUR_COVERAGE, ("cluster", "hour"), _FACT_SORT, False),
     "ledger_meta": TableSpec("ledger_meta", LEDGER_META, ("key",), ("key",), False),
+    ROLLUP: TableSpec(
+        ROLLUP, pl.Schema({c.name: c.dtype for c in ROLLUP_COLUMNS}), ("cluster", "day"), ("day", "cluster"), False
+    ),
 }
 """Every ledger table, by name."""
 

@@ -2,8 +2,10 @@
 
 A write replaces every row of the named clusters in ``[start, end)`` in one transaction, so a reader or a crash
 sees each ``(cluster, hour)`` bucket either as it was before or as it is after, never in between (DuckDB's
-write-ahead log holds only committed transactions). Writing the same result again leaves the fact tables and
-``pods`` exactly as they were; ``hour_coverage`` and ``ingest_runs`` record the new write.
+write-ahead log holds only committed transactions). The same transaction recomputes the ``allocations_daily``
+rows of every ``(cluster, UTC day)`` it touched from the hourly rows. Writing the same result again leaves the
+fact tables and ``pods`` exactly as they were (and the rollup equal to its recomputation); ``hour_coverage`` and
+``ingest_runs`` record the new write.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from kubetally.errors import LedgerError
 from kubetally.history import STRING_MAP
 from kubetally.ledger.frames import RESULT_TABLES, cluster_names, coverage_frame, hour_range, result_frames
 from kubetally.ledger.opening import connect, prepare_schema
-from kubetally.ledger.schema import FACT_TABLES, TABLES, TableSpec, insert_select_sql
+from kubetally.ledger.rollup import refresh_days
+from kubetally.ledger.schema import FACT_TABLES, ROLLUP, TABLES, TableSpec, insert_select_sql
 
 Clock = Callable[[], datetime]
 Hook = Callable[[str], None]
 """Called with the name of each step of a write as it starts (``begin``, ``delete:<table>``,
-``insert:<table>``, ``commit``): a seam for tests that interrupt a write at a known point."""
+``insert:<table>``, ``rollup:allocations_daily``, ``commit``): a seam for tests that interrupt a write at a
+known point."""
 
 _SOURCE = "_kubetally_write_source"
 _SCOPE = "_kubetally_write_scope"
@@ -64,7 +68,7 @@ class WriteReport:
     end: datetime
     hours: int
     rows_inserted: dict[str, int] = field(default_factory=dict)
-    """Rows inserted per table (facts and pods)."""
+    """Rows inserted per table (facts, pods, and the recomputed ``allocations_daily`` rows)."""
     rows_deleted: dict[str, int] = field(default_factory=dict)
     """Rows removed per table (the replaced buckets' previous rows, and the replaced pod rows)."""
 
@@ -257,6 +261,8 @@ class Ledger:
                 deleted[table] = self._delete_range(table, scope)
                 self._step(f"insert:{table}")
                 inserted[table] = self._insert(TABLES[table], frames[table])
+            self._step(f"rollup:{ROLLUP}")
+            inserted[ROLLUP] = refresh_days(connection, _SCOPE, scope.start, scope.end)
             self._step("delete:pods")
             deleted["pods"] = self._delete_pods(frames["pods"])
             self._step("insert:pods")

@@ -1,5 +1,9 @@
 """The SQL that reads the ledger: one GROUP BY over the window's hour buckets per query.
 
+When no set boundary falls inside a UTC day, the window's whole days are read from the daily rollup
+(``allocations_daily``, 24 times fewer rows) and only the partial-day edges from ``allocations``
+(:func:`allocation_source_sql`); the two give the same sums, maxima, time-weighted products and first/last hours.
+
 Filtering, aggregation keys, share classification and step assignment all happen in DuckDB, so that a 30-day
 query over millions of container-hours returns a frame of a few hundred rows. The ``pods`` dimension is joined
 only when a key, a filter or a shared-label rule reads a pod property.
@@ -9,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from kubetally.domain.aggregation import AggregateKey, KeySource, value_sql
 from kubetally.domain.filters import Filter
 from kubetally.domain.window import Window
+from kubetally.ledger.rollup import day_ceil, day_floor
+from kubetally.ledger.schema import ROLLUP, product_column
 from kubetally.query.filtering import compile_allocation_filter
 
 ALLOCATION_COLUMNS = frozenset({"cluster", "node", "namespace", "pod", "container"})
@@ -83,6 +90,72 @@ def set_index_sql(sets: Sequence[Window], column: str = "a.hour") -> str:
         return f"CAST(floor((epoch({column}) - {start!r}) / {step!r}) AS INTEGER)"
     whens = " ".join(f"WHEN epoch({column}) < {w.end.timestamp()!r} THEN {i}" for i, w in enumerate(sets))
     return f"CASE {whens} END"
+
+
+Span = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Where a window's allocation rows are read from: whole UTC days of the rollup, the rest hour by hour."""
+
+    days: Span | None
+    """``[first midnight, last midnight)`` read from ``allocations_daily``, or None."""
+    hours: tuple[Span, ...]
+    """Ranges read from ``allocations`` (the partial-day edges, or the whole window)."""
+
+
+def _midnight(instant: datetime) -> bool:
+    return day_floor(instant) == instant
+
+
+def spans(window: Window, sets: Sequence[Window], *, rollup: bool = True) -> Spans:
+    """Split ``window`` into whole days for the rollup and hour ranges for the hourly table.
+
+    A day may come from the rollup only when no set boundary falls inside it: every boundary between sets must
+    be a UTC midnight (steps of whole days from a midnight, or a single set). Otherwise, or when ``rollup`` is
+    False, or when the window holds no whole day, the whole window is read hour by hour.
+    """
+    first, stop = day_ceil(window.start), day_floor(window.end)
+    aligned = all(_midnight(w.start) for w in sets[1:]) and all(_midnight(w.end) for w in sets[:-1])
+    if not rollup or not aligned or first >= stop:
+        return Spans(None, ((window.start, window.end),))
+    edges = ((window.start, first), (stop, window.end))
+    return Spans((first, stop), tuple((a, b) for a, b in edges if a < b))
+
+
+_SOURCE_KEYS = ("cluster", "kind", "node", "namespace", "pod", "pod_uid", "container")
+_MAXIMA = ("cpu_core_usage_max", "ram_byte_usage_max")
+
+
+def allocation_source_sql(window: Window, sets: Sequence[Window], *, rollup: bool = True) -> Sql:
+    """The allocation rows of ``window`` in one shape, whichever table they come from (UNION ALL).
+
+    Columns: the row keys, ``hour`` (the bucket, or the day of a rollup row: both fall in the same set),
+    ``first_hour``/``last_hour``, the :data:`SUM_COLUMNS`, the :data:`TIME_WEIGHTED` products and the maxima.
+    """
+    split = spans(window, sets, rollup=rollup)
+    keys = ", ".join(_SOURCE_KEYS)
+    values = ", ".join((*SUM_COLUMNS, *_MAXIMA))
+    sql = Sql()
+    for start, end in split.hours:
+        products = ", ".join(f"{average} * running_minutes AS {name}" for name, average in TIME_WEIGHTED)
+        sql.add(" UNION ALL " if sql.parts else "")
+        sql.add(
+            f"SELECT {keys}, hour, hour AS first_hour, hour AS last_hour, {values}, {products} "
+            "FROM allocations WHERE hour >= ? AND hour < ?",
+            start,
+            end,
+        )
+    if split.days is not None:
+        products = ", ".join(f"{product_column(average)} AS {name}" for name, average in TIME_WEIGHTED)
+        sql.add(" UNION ALL " if sql.parts else "")
+        sql.add(
+            f"SELECT {keys}, day AS hour, first_hour, last_hour, {values}, {products} "
+            f"FROM {ROLLUP} WHERE day >= ? AND day < ?",
+            *split.days,
+        )
+    return sql
 
 
 KEY_COLUMNS: dict[str, str] = {
@@ -156,6 +229,8 @@ class GroupSpec:
     filter: Filter | None
     properties: bool
     """Also read the pod properties (controller, labels, ...) of unaggregated rows."""
+    rollup: bool = True
+    """Read whole UTC days from ``allocations_daily`` when the sets allow it (False: hourly rows only)."""
 
 
 _PROPERTY_COLUMNS = (
@@ -170,18 +245,12 @@ _PROPERTY_COLUMNS = (
 )
 
 
-def _aggregates(sql: Sql, *, pre_grouped: bool, maxima: bool) -> None:
-    """The aggregate columns, over ``allocations a`` or over a pre-grouped ``a`` with the same output names."""
-    if pre_grouped:
-        sql.add(", min(a.first_hour) AS first_hour, max(a.last_hour) AS last_hour")
-        for column in (*SUM_COLUMNS, *(name for name, _ in TIME_WEIGHTED)):
-            sql.add(f", sum(a.{column}) AS {column}")
-    else:
-        sql.add(", min(a.hour) AS first_hour, max(a.hour) AS last_hour")
-        for column in SUM_COLUMNS:
-            sql.add(f", sum(a.{column}) AS {column}")
-        for name, column in TIME_WEIGHTED:
-            sql.add(f", sum(a.{column} * a.running_minutes) AS {name}")
+def _aggregates(sql: Sql, *, maxima: bool) -> None:
+    """The aggregate columns over a source ``a`` of :func:`allocation_source_sql`'s columns (or a pre-grouped
+    ``a`` with the same output names)."""
+    sql.add(", min(a.first_hour) AS first_hour, max(a.last_hour) AS last_hour")
+    for column in (*SUM_COLUMNS, *(name for name, _ in TIME_WEIGHTED)):
+        sql.add(f", sum(a.{column}) AS {column}")
     if maxima:
         sql.add(", max(a.cpu_core_usage_max) AS cpu_core_usage_max")
         sql.add(", max(a.ram_byte_usage_max) AS ram_byte_usage_max")
@@ -196,9 +265,16 @@ def _per_container(spec: GroupSpec) -> Sql:
     sql = Sql().add("SELECT " + ", ".join(f"a.{c} AS {c}" for c in _ROW_COLUMNS))
     if len(spec.sets) > 1:
         sql.add(f", {set_index_sql(spec.sets)} AS set_idx")
-    _aggregates(sql, pre_grouped=False, maxima=spec.properties)
-    sql.add(" FROM allocations a WHERE a.hour >= ? AND a.hour < ?", spec.window.start, spec.window.end)
+    _aggregates(sql, maxima=spec.properties)
+    sql.add(" FROM ")
+    _source(spec, sql)
     return sql.add(" GROUP BY ALL")
+
+
+def _source(spec: GroupSpec, sql: Sql) -> None:
+    """Append the window's allocation rows as ``(...) a``: whole days from the rollup when allowed."""
+    source = allocation_source_sql(spec.window, spec.sets, rollup=spec.rollup)
+    sql.add("(").add(source.text, *source.params).add(") a")
 
 
 def allocation_group_sql(spec: GroupSpec) -> Sql:
@@ -227,7 +303,7 @@ def allocation_group_sql(spec: GroupSpec) -> Sql:
             body.add(", ")
             key_sql(key, body)
             body.add(f" AS k{i}")
-    _aggregates(body, pre_grouped=needs_pods, maxima=spec.properties)
+    _aggregates(body, maxima=spec.properties)
     if spec.properties:
         for column in _PROPERTY_COLUMNS:
             body.add(f", any_value(p.{column}) AS {column}")
@@ -240,7 +316,8 @@ def allocation_group_sql(spec: GroupSpec) -> Sql:
         sql.add(" FROM (").add(stage.text, *stage.params).add(") a")
         sql.add(" LEFT JOIN pods p ON p.cluster = a.cluster AND p.pod_uid = a.pod_uid")
     else:
-        sql.add(" FROM allocations a WHERE a.hour >= ? AND a.hour < ?", spec.window.start, spec.window.end)
+        sql.add(" FROM ")
+        _source(spec, sql)
     return sql.add(" GROUP BY ALL")
 
 
