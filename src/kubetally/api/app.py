@@ -1,5 +1,5 @@
-"""The HTTP app of ``kubetally serve``: OpenCost's API (at ``/`` and ``/model``), ``/metrics``, ``/healthz``,
-``/readyz`` and ``/version``.
+"""The HTTP app of ``kubetally serve``: OpenCost's API (at ``/`` and ``/model``), the MCP server (``/mcp``),
+``/metrics``, ``/healthz``, ``/readyz`` and ``/version``.
 
 With a Follower, the app runs its steps in a background thread (the only ledger writer) and reads through the
 same Ledger object, whose reads each use their own DuckDB cursor. Without one, it opens the ledger read-only and
@@ -21,10 +21,11 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.routing import Route
 
 from kubetally import __version__
 from kubetally.api import legacy
-from kubetally.api.auth import Authenticator, identity_of, require_unscoped, unauthorized_error
+from kubetally.api.auth import CHALLENGE, Authenticator, identity_of, require_unscoped, unauthorized_error
 from kubetally.api.envelope import success
 from kubetally.api.errors import install_error_handlers
 from kubetally.api.follow_loop import FollowLoop
@@ -34,6 +35,7 @@ from kubetally.domain.pricing import PriceBook
 from kubetally.errors import InvalidParameter, LedgerError, Unauthorized
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
+from kubetally.mcp import Backend, McpHttpApp
 from kubetally.query.cache import QueryCache
 from kubetally.query.exposition import last_ingest
 from kubetally.ui import router as ui_router
@@ -106,12 +108,18 @@ def create_app(
     state = _State(path, registry, telemetry, clock, max_window_days, auth=auth)
     book = prices if prices is not None else (follower.prices if follower is not None else None)
     registry.register(LedgerCollector(state.reader, book, telemetry, clock))
+    mcp = McpHttpApp(
+        Backend(state.reader, clock, state.cache, max_window_days),
+        None if auth is None else auth.authenticate,
+        CHALLENGE,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _start(state, follower, interval_seconds)
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             _stop(state)
 
@@ -137,6 +145,7 @@ def create_app(
     app.include_router(router, prefix="/model", dependencies=protected)
     app.include_router(legacy.router, prefix="/model", dependencies=protected)
     app.include_router(ui_router)
+    app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
 
     @app.get("/version")
     def version() -> JSONResponse:

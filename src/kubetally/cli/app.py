@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kubetally import __version__
-from kubetally.cli import demo, ingest, password, report, serve, simulate
+from kubetally.cli import demo, ingest, mcp, password, report, serve, simulate
 from kubetally.errors import KubetallyError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command("assets")(report.assets_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
 app.command("hash-password")(password.hash_password_command)
+app.command("mcp")(mcp.mcp_command)
 
 
 @app.command("version")

@@ -1,0 +1,257 @@
+"""The MCP server: kubetally's cost tools on the official SDK's FastMCP, for Streamable HTTP and stdio.
+
+Each tool parses its arguments as the HTTP API does (the same ``from_params``, so the same errors), narrows the
+query to the caller's scope, answers from the ledger in a worker thread and returns structured output plus a
+short summary text. A KubetallyError becomes a tool error (``isError``) with its message and the values the
+argument accepts; any other exception is logged and answered with a fixed message, never a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio.to_thread
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from kubetally.errors import InvalidParameter, KubetallyError
+from kubetally.mcp import tools
+from kubetally.mcp.context import Backend, Caller
+from kubetally.mcp.models import (
+    AggregationValues,
+    AllocationCosts,
+    AssetCosts,
+    CloudCosts,
+    Efficiency,
+    IdleCosts,
+)
+from kubetally.mcp.summaries import SUMMARIES
+from kubetally.query.cloud import CLOUD_COLUMNS
+from kubetally.query.efficiency import DEFAULT_HEADROOM
+from kubetally.query.idle_summary import IdleBy
+
+LOG = logging.getLogger("kubetally.mcp")
+
+INTERNAL_MESSAGE = "internal error: the costs could not be computed; the server log has the details"
+
+WINDOW_HELP = (
+    "`today`, `yesterday`, `week`, `lastweek`, `month`, `lastmonth`, `<n>h|d|w` (e.g. `7d`: today and the 6 days "
+    "before), `<dur> offset <dur>`, or `start,end` as RFC 3339 times (e.g. `2026-11-01T00:00:00Z,2026-11-08T00:00:00Z`)"
+)
+AGGREGATE_HELP = (
+    "comma list of cluster, node, namespace, controllerKind, controller, pod, container, service, providerID, "
+    "deployment, statefulset, daemonset, job, department, environment, owner, product, team, label:<key>, "
+    "annotation:<key>, or all; empty: one allocation per container"
+)
+FILTER_HELP = (
+    'filter language v2, e.g. `namespace:"checkout"`, `label[app]:"web"` (also `label:app:web`), '
+    '`namespace!:"kube-system"`, terms joined with `+` (and) or `|` (or); list_aggregation_values shows the values'
+)
+HINTS = {
+    "window": WINDOW_HELP,
+    "aggregate": AGGREGATE_HELP,
+    "filter": FILTER_HELP,
+    "step": "`1h`, `6h`, `1d`, `hour`, `day`, `week`, `month`, `quarter` (empty: one set for the whole window)",
+    "accumulate": "`true` (one set), `false`, `hour`, `day`, `week`, `month`, `quarter`",
+}
+"""What each argument accepts, added to the message of a tool error about it."""
+
+Window = Annotated[str, Field(description=f"The time window: {WINDOW_HELP}.")]
+Filter = Annotated[str, Field(description=f"Only matching allocations: {FILTER_HELP}.")]
+
+_Out = TypeVar("_Out", bound=BaseModel)
+
+
+NON_ALLOCATION_HINTS = {name: hint for name, hint in HINTS.items() if name not in ("aggregate", "filter")}
+"""The hints of tools whose aggregate and filter fields are not the allocation ones (their errors list them)."""
+
+
+def _tool_error(exc: KubetallyError, hints: dict[str, str]) -> ToolError:
+    message = exc.message
+    if isinstance(exc, InvalidParameter) and exc.parameter in hints and "accepted:" not in message:
+        message += f" (allowed: {hints[exc.parameter]})"
+    return ToolError(message)
+
+
+async def _run(compute: Callable[[], _Out], hints: dict[str, str] = HINTS) -> CallToolResult:
+    """``compute()`` in a worker thread, as structured content and its summary text; errors name ``hints``."""
+    try:
+        result = await anyio.to_thread.run_sync(compute)
+    except KubetallyError as exc:
+        raise _tool_error(exc, hints) from None
+    except Exception:
+        LOG.exception("MCP tool failed")
+        raise ToolError(INTERNAL_MESSAGE) from None
+    summary = SUMMARIES[type(result)](result)
+    return CallToolResult(
+        content=[TextContent(type="text", text=summary)], structuredContent=result.model_dump(mode="json")
+    )
+
+
+CallerOf = Callable[[Context[Any, Any, Any]], Caller]
+"""The caller of a tool call, from its context (the HTTP request's identity, or the local user)."""
+
+
+def build_server(backend: Backend, caller_of: CallerOf) -> FastMCP[Any]:
+    """A FastMCP server answering the cost tools from ``backend`` for the callers ``caller_of`` names."""
+    server: FastMCP[Any] = FastMCP(
+        name="kubetally",
+        instructions=(
+            "Kubernetes costs from the kubetally ledger (OpenCost's model). Use list_aggregation_values to find "
+            "namespaces, controllers and labels; get_allocation_costs for workload costs (every step is returned); "
+            "get_idle_costs for the unallocated share; get_efficiency for right-sizing."
+        ),
+        stateless_http=True,
+        json_response=True,
+    )
+    read_only = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+    _register(server, backend, caller_of, read_only)
+    return server
+
+
+def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_only: ToolAnnotations) -> None:
+    @server.tool(
+        annotations=read_only,
+        description="Cost of Kubernetes workloads (OpenCost allocations) over a window, aggregated and filtered, "
+        "with idle and shared-cost options. Returns EVERY step when `step` or `accumulate` cuts the window into "
+        "sets, each with its window, total and allocations (cpuCost, ramCost, pvCost, networkCost, totalCost, "
+        "requests and usage averages, efficiency). Idle capacity appears as `__idle__` rows unless idle=hide/share.",
+    )
+    async def get_allocation_costs(
+        ctx: Context[Any, Any, Any],
+        *,
+        window: Window,
+        aggregate: Annotated[str, Field(description=f"Group by: {AGGREGATE_HELP}.")] = "",
+        filter: Filter = "",
+        step: Annotated[str, Field(description=f"Length of each set: {HINTS['step']}.")] = "",
+        accumulate: Annotated[str, Field(description=f"Sets per period: {HINTS['accumulate']}.")] = "",
+        idle: Annotated[
+            Literal["separate", "hide", "share"],
+            Field(description="Idle cost: `separate` rows (default), `hide`, or `share` onto allocations by cost."),
+        ] = "separate",
+        idle_by_node: Annotated[bool, Field(description="Compute (and share) idle per node.")] = False,
+        split_idle: Annotated[bool, Field(description="One `__idle__` row per cluster (per node).")] = False,
+        share_namespaces: Annotated[str, Field(description="Comma list of namespaces whose cost is shared.")] = "",
+        share_labels: Annotated[str, Field(description="`key:value,...`: allocations with any are shared.")] = "",
+        share_filter: Annotated[str, Field(description="A filter: matching allocations are shared.")] = "",
+        share_split: Annotated[
+            str, Field(description="`weighted` (by cost, default), `even`, or `metric:<cpu|ram|gpu|pv|network>`.")
+        ] = "",
+        share_cost: Annotated[float, Field(ge=0, description="Fixed overhead in $ per month to share.")] = 0.0,
+        share_tenancy_costs: Annotated[bool, Field(description="Share the cluster-management cost.")] = False,
+    ) -> Annotated[CallToolResult, AllocationCosts]:
+        params = {
+            "window": window,
+            "aggregate": aggregate,
+            "filter": filter,
+            "step": step,
+            "accumulate": accumulate,
+            "idle": idle,
+            "idleByNode": str(idle_by_node).lower(),
+            "splitIdle": str(split_idle).lower(),
+            "shareNamespaces": share_namespaces,
+            "shareLabels": share_labels,
+            "shareFilter": share_filter,
+            "shareSplit": share_split,
+            "shareCost": str(share_cost) if share_cost else "",
+            "shareTenancyCosts": str(share_tenancy_costs).lower(),
+        }
+        scope = caller_of(ctx).scope
+        return await _run(lambda: tools.allocation_costs(backend, scope, params))
+
+    @server.tool(
+        annotations=read_only,
+        description="Cost of the cluster's assets (nodes, persistent volumes as `Disk` with volumeName and "
+        "claimName, load balancers, network, cluster management) over a window, one entry per asset. For the "
+        "cost of persistent volumes use type=Disk. Not available to namespace-scoped identities.",
+    )
+    async def get_asset_costs(
+        ctx: Context[Any, Any, Any],
+        window: Window,
+        type: Annotated[
+            str, Field(description=f"Only assets of this type: {', '.join(tools.ASSET_TYPES)} (empty: all).")
+        ] = "",
+        filter: Annotated[
+            str,
+            Field(
+                description="Asset filter v2 over cluster, name, type, category, service, providerID, label[..], "
+                'e.g. `cluster:"prod-eu"`.'
+            ),
+        ] = "",
+        step: Annotated[str, Field(description=f"Length of each set: {HINTS['step']}.")] = "",
+    ) -> Annotated[CallToolResult, AssetCosts]:
+        params = {"window": window, "filter": filter, "step": step}
+        scope = caller_of(ctx).scope
+        return await _run(lambda: tools.asset_costs(backend, scope, params, type), NON_ALLOCATION_HINTS)
+
+    @server.tool(
+        annotations=read_only,
+        description="Cloud bill costs (FOCUS rows ingested from the provider's bills) over a window, aggregated "
+        f"by any of {', '.join(CLOUD_COLUMNS)}. The filter is applied (unknown fields are refused, never ignored). "
+        "Empty, with a note, until bills are ingested. Not available to scoped identities.",
+    )
+    async def get_cloud_costs(
+        ctx: Context[Any, Any, Any],
+        window: Window,
+        aggregate: Annotated[str, Field(description=f"Comma list of {', '.join(CLOUD_COLUMNS)}.")] = "",
+        filter: Annotated[
+            str, Field(description='Filter v2 over the aggregate fields and label[..], e.g. `service:"AmazonEC2"`.')
+        ] = "",
+    ) -> Annotated[CallToolResult, CloudCosts]:
+        scope = caller_of(ctx).scope
+        return await _run(lambda: tools.cloud_costs(backend, scope, window, aggregate, filter), NON_ALLOCATION_HINTS)
+
+    @server.tool(
+        annotations=read_only,
+        description="Idle (unallocated) cost: capacity paid for but not requested or used by any workload. "
+        "Returns idle cost and its percentage of the total overall, per resource (cpu, ram, gpu) and per cluster "
+        "or node. Answers 'what share of the cluster cost is not allocated?'. Not available to scoped identities.",
+    )
+    async def get_idle_costs(
+        ctx: Context[Any, Any, Any],
+        window: Window,
+        by: Annotated[Literal["cluster", "node"], Field(description="Breakdown per cluster or per node.")] = "cluster",
+    ) -> Annotated[CallToolResult, IdleCosts]:
+        scope = caller_of(ctx).scope
+        return await _run(lambda: tools.idle_costs(backend, scope, window, IdleBy(by)))
+
+    @server.tool(
+        annotations=read_only,
+        description="Right-sizing per workload: CPU and RAM request vs usage averages, efficiency (usage/request), "
+        "the recommended request (usage plus headroom) and the saving over the window and per 730-hour month if "
+        "requests were set to it (negative: requests are below usage plus headroom). Largest saving first.",
+    )
+    async def get_efficiency(
+        ctx: Context[Any, Any, Any],
+        window: Window,
+        aggregate: Annotated[
+            str, Field(description=f"What a workload is (default `namespace,controller`): {AGGREGATE_HELP}.")
+        ] = "namespace,controller",
+        filter: Filter = "",
+        headroom: Annotated[
+            float, Field(ge=0, le=10, description="Fraction added to usage for the recommended request.")
+        ] = DEFAULT_HEADROOM,
+    ) -> Annotated[CallToolResult, Efficiency]:
+        scope = caller_of(ctx).scope
+        return await _run(lambda: tools.efficiency(backend, scope, window, aggregate, filter, headroom=headroom))
+
+    @server.tool(
+        annotations=read_only,
+        description="The clusters, nodes, namespaces, controller kinds, controllers (`kind:name`) and label keys "
+        "with their values that exist in a window: use them to build correct `aggregate` and `filter` arguments "
+        '(e.g. aggregate `label:app`, filter `label[app]:"web"`).',
+    )
+    async def list_aggregation_values(
+        ctx: Context[Any, Any, Any],
+        window: Window,
+        filter: Filter = "",
+    ) -> Annotated[CallToolResult, AggregationValues]:
+        scope = caller_of(ctx).scope
+        return await _run(lambda: tools.aggregation_values(backend, scope, window, filter))
+
+
+__all__ = ["INTERNAL_MESSAGE", "CallerOf", "build_server"]

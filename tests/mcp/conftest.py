@@ -1,0 +1,138 @@
+"""Fixtures of the MCP tests: a demo ledger, a real ``kubetally serve`` with authentication on, and MCP clients."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import yaml
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult, ListToolsResult
+
+from kubetally.api.auth import hash_password, token_digest
+
+KUBETALLY = Path(sys.executable).parent / "kubetally"
+USER, PASSWORD = "finops", "correct horse battery"
+SHOP_TOKEN = "kt-test-token-checkout-0123456789abcdef"
+SHOP_NAMESPACES = ("checkout", "payments")
+
+
+def basic_header(user: str, password: str) -> dict[str, str]:
+    """The header the README tells Cline users to configure."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+ADMIN = basic_header(USER, PASSWORD)
+SHOP = {"Authorization": f"Bearer {SHOP_TOKEN}"}
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running ``kubetally serve``: its base URL and the ledger it serves."""
+
+    url: str
+    ledger: Path
+
+    def api(self, path: str, params: dict[str, str], headers: dict[str, str] = ADMIN) -> list[dict[str, Any]]:
+        """The ``data`` of an API answer."""
+        response = httpx.get(f"{self.url}{path}", params=params, headers=headers, timeout=30)
+        response.raise_for_status()
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
+
+    def list_tools(self, headers: dict[str, str] = ADMIN) -> ListToolsResult:
+        async def run(session: ClientSession) -> ListToolsResult:
+            return await session.list_tools()
+
+        return anyio.run(_over_http, f"{self.url}/mcp", headers, run)
+
+    def call(self, tool: str, arguments: dict[str, Any], headers: dict[str, str] = ADMIN) -> CallToolResult:
+        """One tool call over Streamable HTTP with the official client."""
+
+        async def run(session: ClientSession) -> CallToolResult:
+            return await session.call_tool(tool, arguments)
+
+        return anyio.run(_over_http, f"{self.url}/mcp", headers, run)
+
+    def structured(self, tool: str, arguments: dict[str, Any], headers: dict[str, str] = ADMIN) -> dict[str, Any]:
+        """The structured output of a successful tool call."""
+        result = self.call(tool, arguments, headers)
+        assert not result.isError, result.content
+        assert result.structuredContent is not None
+        return result.structuredContent
+
+
+async def _over_http(url: str, headers: dict[str, str], run: Any) -> Any:
+    with anyio.fail_after(30):
+        async with (
+            httpx.AsyncClient(headers=headers, timeout=30) as client,
+            streamable_http_client(url, http_client=client) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            return await run(session)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``demo`` scenario costed into a ledger, once per session."""
+    db = tmp_path_factory.mktemp("mcp") / "demo.duckdb"
+    done = subprocess.run(
+        [str(KUBETALLY), "demo", "--no-serve", "--db", str(db)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"kubetally demo failed:\n{done.stdout}\n{done.stderr}")
+    return db
+
+
+@pytest.fixture(scope="session")
+def served(demo_ledger: Path) -> Iterator[Served]:
+    """``kubetally serve`` on the demo ledger with ``auth: on``: a Basic user and a namespace-scoped token."""
+    config = demo_ledger.with_name("auth.yaml")
+    settings = {
+        "auth": "on",
+        "users": [{"name": USER, "password_hash": hash_password(PASSWORD, n=2**10)}],
+        "tokens": [{"name": "shop", "token_sha256": token_digest(SHOP_TOKEN), "namespaces": list(SHOP_NAMESPACES)}],
+    }
+    config.write_text(yaml.safe_dump(settings))
+    port = _free_port()
+    log = demo_ledger.with_name("serve.log")
+    command = [str(KUBETALLY), "serve", "--db", str(demo_ledger), "--port", str(port), "--config", str(config)]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"kubetally serve exited with {process.returncode}:\n{log.read_text()}")
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"kubetally serve did not become ready:\n{log.read_text()}")
+                time.sleep(0.1)
+            yield Served(url, demo_ledger)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
