@@ -69,6 +69,8 @@ class _State:
     """Checks the credentials of every protected route; ``None`` when authentication is off."""
     cache: QueryCache = field(default_factory=lambda: QueryCache(max_entries=128))
     """Answers for windows of unchanged hours (see docs/query.md, Caching)."""
+    currency: str = "USD"
+    """The price book's currency (OpenCost ``currencyCode``): what the UI shows costs in."""
 
     def reader(self) -> Ledger:
         if self.ledger is None:
@@ -105,8 +107,10 @@ def create_app(
         raise InvalidParameter("follower", f"writes {follower.ledger.path}, not the served ledger {path}")
     registry = CollectorRegistry()
     telemetry = Telemetry(registry)
-    state = _State(path, registry, telemetry, clock, max_window_days, auth=auth)
     book = prices if prices is not None else (follower.prices if follower is not None else None)
+    state = _State(path, registry, telemetry, clock, max_window_days, auth=auth)
+    if book is not None:
+        state.currency = book.currency
     registry.register(LedgerCollector(state.reader, book, telemetry, clock))
     mcp = McpHttpApp(
         Backend(state.reader, clock, state.cache, max_window_days),

@@ -38,8 +38,6 @@ PAGES: tuple[Page, ...] = (
 )
 """Every page, in navigation order."""
 
-CURRENCY = "USD"
-"""The currency costs are shown in: no API endpoint reports the price book's currency yet."""
 
 _PACKAGE = resources.files("kubetally.ui")
 _TEMPLATES = Jinja2Templates(directory=str(_PACKAGE / "templates"))
@@ -66,7 +64,8 @@ router = APIRouter(tags=["UI"], include_in_schema=False)
 
 def _page_handler(page: Page) -> Callable[[Request], HTMLResponse]:
     def render(request: Request) -> HTMLResponse:
-        context = {"page": page, "pages": PAGES, "currency": CURRENCY, "version": __version__}
+        currency = request.app.state.kubetally.currency  # the served price book's currencyCode
+        context = {"page": page, "pages": PAGES, "currency": currency, "version": __version__}
         return _TEMPLATES.TemplateResponse(request, page.template, context)
 
     render.__name__ = f"ui_{page.template.removesuffix('.html')}"
