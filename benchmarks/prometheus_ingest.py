@@ -11,7 +11,11 @@ idle (it compacts the backfilled two-hour blocks first, as a long-running server
 * runs OpenCost's pod-discovery query ``avg(kube_pod_container_status_running != 0) by (pod, namespace)[1d:5m]``
   at the end of the day with ``stats=all``, for its wall time and the number of samples Prometheus touched.
 
-Results print as a markdown table; ``--json PATH`` also saves them as JSON.
+Results print as a markdown table; ``--json PATH`` also saves them as JSON. ``--data DIR`` keeps the backfilled
+TSDB in ``DIR`` and reuses it on later runs (same scenario and interval): the backfill is most of a run's time.
+
+Prometheus runs with its query limits stated explicitly (``QUERY_FLAGS``, the defaults of Prometheus 2): no query of
+the ingest comes near them.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 OPENCOST_DISCOVERY = "avg(kube_pod_container_status_running != 0) by (pod, namespace)[1d:5m]"
 READY_SECONDS = 300.0
 SETTLE_SECONDS = 1200.0
+QUERY_FLAGS = ("--query.timeout=2m", "--query.max-samples=50000000", "--query.max-concurrency=20")
+"""Prometheus' query limits during the benchmark (its defaults, stated so a run records them)."""
 IDLE_CPU_SECONDS = 0.2
 IDLE_WINDOWS = 40
 """Prometheus counts as idle once it used less CPU than ``IDLE_CPU_SECONDS`` in each of ``IDLE_WINDOWS``
@@ -97,25 +103,31 @@ def union_seconds(intervals: list[tuple[float, float]]) -> float:
 
 @contextmanager
 def timed_requests() -> Iterator[list[tuple[float, float]]]:
-    """Record the (start, end) of every ``httpx.Client.get`` made while active (response bodies included)."""
+    """Record the (start, end) of every ``httpx.Client.get`` and ``.post`` made while active (response bodies
+    included)."""
     intervals: list[tuple[float, float]] = []
     lock = threading.Lock()
-    original: Callable[..., httpx.Response] = httpx.Client.get
+    originals: dict[str, Callable[..., httpx.Response]] = {"get": httpx.Client.get, "post": httpx.Client.post}
 
-    def get(self: httpx.Client, *args: Any, **kwargs: Any) -> httpx.Response:
-        began = time.perf_counter()
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            ended = time.perf_counter()
-            with lock:
-                intervals.append((began, ended))
+    def timed(original: Callable[..., httpx.Response]) -> Callable[..., httpx.Response]:
+        def call(self: httpx.Client, *args: Any, **kwargs: Any) -> httpx.Response:
+            began = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                ended = time.perf_counter()
+                with lock:
+                    intervals.append((began, ended))
 
-    httpx.Client.get = get  # type: ignore[method-assign]
+        return call
+
+    for name, original in originals.items():
+        setattr(httpx.Client, name, timed(original))
     try:
         yield intervals
     finally:
-        httpx.Client.get = original  # type: ignore[method-assign]
+        for name, original in originals.items():
+            setattr(httpx.Client, name, original)
 
 
 def ingest_child(argv: list[str], out: Path) -> None:
@@ -200,6 +212,7 @@ def prometheus(data: Path, root: Path) -> Iterator[tuple[str, float, float]]:
                 f"--storage.tsdb.path={data}",
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--storage.tsdb.retention.time=100y",
+                *QUERY_FLAGS,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -233,8 +246,9 @@ def _count_samples(path: Path) -> int:
         return sum(1 for line in handle if not line.startswith(b"#"))
 
 
-def run(nodes: int, pods: int, hours: int, interval: int) -> Results:
-    """Simulate, backfill, serve, ingest, query: every figure of one run."""
+def run(nodes: int, pods: int, hours: int, interval: int, keep: Path | None = None) -> Results:
+    """Simulate, backfill, serve, ingest, query: every figure of one run. With ``keep``, the TSDB lives in
+    ``keep/data`` and is reused when already there (setup figures are then 0)."""
     _require(PROMTOOL)
     _require(PROMETHEUS)
     name = f"large:nodes={nodes},pods={pods},days={max(1, -(-hours // 24))}"
@@ -242,21 +256,25 @@ def run(nodes: int, pods: int, hours: int, interval: int) -> Results:
     end = START + timedelta(hours=hours)
     with tempfile.TemporaryDirectory(prefix="kubetally-bench-") as folder:
         root = Path(folder)
-        exposition, data, db = root / "cluster.om", root / "data", root / "ledger.duckdb"
-        began = time.perf_counter()
-        write_openmetrics(simulate(scenario, seed=1, start=START, hours=hours, now=NOW), exposition,
-                          scrape_interval_seconds=interval)  # fmt: skip
-        generate_seconds = time.perf_counter() - began
-        exposition_mib = exposition.stat().st_size / 2**20
-        samples = _count_samples(exposition)
-        began = time.perf_counter()
-        subprocess.run(
-            [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(exposition), str(data)],
-            check=True,
-            capture_output=True,
-        )
-        backfill_seconds = time.perf_counter() - began
-        exposition.unlink()
+        exposition, db = root / "cluster.om", root / "ledger.duckdb"
+        data = (keep if keep is not None else root) / "data"
+        generate_seconds = backfill_seconds = exposition_mib = 0.0
+        samples = 0
+        if not data.is_dir():
+            began = time.perf_counter()
+            write_openmetrics(simulate(scenario, seed=1, start=START, hours=hours, now=NOW), exposition,
+                              scrape_interval_seconds=interval)  # fmt: skip
+            generate_seconds = time.perf_counter() - began
+            exposition_mib = exposition.stat().st_size / 2**20
+            samples = _count_samples(exposition)
+            began = time.perf_counter()
+            subprocess.run(
+                [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(exposition), str(data)],
+                check=True,
+                capture_output=True,
+            )
+            backfill_seconds = time.perf_counter() - began
+            exposition.unlink()
         pricing = root / "pricing.json"
         pricing.write_text(json.dumps(scenario.pricing), encoding="utf-8")
         with prometheus(data, root) as (url, ready_seconds, settle_seconds):
@@ -328,8 +346,9 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--interval", type=int, default=60, help="scrape interval (seconds)")
     parser.add_argument("--json", type=Path, default=None, help="also save the results as JSON here")
+    parser.add_argument("--data", type=Path, default=None, help="keep (and reuse) the backfilled TSDB in DIR/data")
     args = parser.parse_args()
-    results = run(args.nodes, args.pods, args.hours, args.interval)
+    results = run(args.nodes, args.pods, args.hours, args.interval, args.data)
     print(f"{results.date} · {results.machine} · {results.scenario}, {results.hours} h at {args.interval} s\n")
     print(table(results))
     if args.json is not None:

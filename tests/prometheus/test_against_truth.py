@@ -11,6 +11,7 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
+from kubetally.costs import COST_SCHEMAS
 from kubetally.domain.policy import BillingMode, BillingPolicy
 from kubetally.engine import compute
 from kubetally.sources.prometheus import PrometheusConfig, PrometheusSource
@@ -93,3 +94,18 @@ def test_a_window_without_data_is_empty_and_says_so(prometheus_60: Backfilled) -
     history = source.fetch(start, start + timedelta(hours=2))
     assert all(frame.is_empty() for frame in history.tables().values())
     assert any("no kube_node_info samples" in w for w in source.warnings), source.warnings
+
+
+def test_two_fetches_of_the_same_window_are_bit_identical(prometheus_30: Backfilled) -> None:
+    simulation = prometheus_30.simulations["demo"]
+    histories = [
+        PrometheusSource(PrometheusConfig(prometheus_30.url)).fetch(simulation.start, simulation.end) for _ in range(2)
+    ]
+    tables = [history.tables() for history in histories]
+    assert tables[0]["usage"].height > 0 and tables[0]["container_intervals"].height > 0
+    for name, frame in tables[0].items():
+        assert frame.equals(tables[1][name]), name
+    prices = scenario_pricebook(simulation.scenario)
+    results = [compute(history, prices, BillingPolicy()) for history in histories]
+    for name in COST_SCHEMAS:
+        assert getattr(results[0], name).equals(getattr(results[1], name)), name

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
 from kubetally.errors import InvalidParameter, InvalidWindow, SourceUnavailable
 from kubetally.sources.prometheus import PrometheusConfig, PrometheusSource
-from kubetally.sources.prometheus.client import PrometheusClient
+from kubetally.sources.prometheus.client import LONGEST_GET, PrometheusClient
 from tests.prometheus.conftest import free_port
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -131,3 +132,20 @@ def test_a_missing_ca_file_names_the_parameter(tmp_path: Path) -> None:
     with pytest.raises(InvalidParameter) as caught:
         PrometheusClient(config)
     assert caught.value.parameter == "ca_file"
+
+
+def test_a_long_query_is_sent_as_a_form_post_and_a_short_one_as_a_get() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=VECTOR)
+
+    client = PrometheusClient(PrometheusConfig("http://prometheus"), httpx.MockTransport(handler))
+    long = "up{uid=~`" + "|".join(f"uid-{k:05d}" for k in range(LONGEST_GET // 8)) + "`}"
+    client.query("up", START)
+    client.query(long, START)
+    assert [r.method for r in seen] == ["GET", "POST"]
+    assert seen[0].url.params["query"] == "up"
+    form = parse_qs(seen[1].content.decode())
+    assert form["query"] == [long] and form["time"] == [f"{START.timestamp():.3f}"]

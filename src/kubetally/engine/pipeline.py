@@ -9,6 +9,7 @@ from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
 from kubetally.engine import assets as asset_parts
 from kubetally.engine.balancers import balancers, load_balancer_services
+from kubetally.engine.canonical import canonical
 from kubetally.engine.compute_time import check_priced, compute_rows
 from kubetally.engine.ids import build_keys
 from kubetally.engine.network import container_network, network_totals, pod_network
@@ -44,8 +45,12 @@ def compute(history: ClusterHistory, prices: PriceBook, policy: BillingPolicy) -
     billed quantity (R1–R3) on the node; idle (R6) only after the adjustment; storage (R7), load balancers (R8)
     and network (R9) do not depend on compute and join the workload rows (R11) at the end.
 
+    The tables of ``history`` are first put in their canonical row order, so the result does not depend on the
+    order of the input rows, to the last bit.
+
     Raises InvalidHistory when a container is charged on a pod whose node is not in the history.
     """
+    history = canonical(history)
     node_prices = prices.node_prices(history.nodes, history.observed_node_prices)
     volume_prices = prices.volume_prices(history.volumes, history.observed_volume_prices)
     lb_prices = prices.lb_prices(load_balancer_services(history), history.observed_lb_prices)

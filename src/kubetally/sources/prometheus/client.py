@@ -15,6 +15,9 @@ from kubetally.errors import InvalidParameter, SourceUnavailable
 from kubetally.sources.prometheus.config import PrometheusConfig
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+LONGEST_GET = 4000
+"""Queries longer than this (characters) are sent as a form POST: proxies in front of Prometheus, Thanos or Mimir
+often cap URLs near 8 KiB, and the targeted per-sample queries list many label values."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,11 @@ class PrometheusClient:
         data = self._get("/api/v1/query", {"query": promql, "time": f"{at.timestamp():.3f}"}, promql)
         return _decode(data, promql, "vector")
 
+    def query_matrix(self, promql: str, at: datetime) -> list[Series]:
+        """The raw samples of the range selector ``promql`` evaluated at ``at``."""
+        data = self._get("/api/v1/query", {"query": promql, "time": f"{at.timestamp():.3f}"}, promql)
+        return _decode(data, promql, "matrix")
+
     def query_range(self, promql: str, start: datetime, end: datetime, step_seconds: float) -> list[Series]:
         """The matrix of ``promql`` evaluated from ``start`` to ``end`` every ``step_seconds``."""
         params = {
@@ -99,7 +107,11 @@ class PrometheusClient:
         for attempt in range(self.config.retries + 1):
             last = attempt == self.config.retries
             try:
-                response = self._http.get(path, params=params)
+                response = (
+                    self._http.get(path, params=params)
+                    if len(promql) <= LONGEST_GET
+                    else self._http.post(path, data=dict(params))
+                )
             except httpx.TimeoutException as exc:
                 if last:
                     timeout = self.config.timeout_seconds

@@ -53,3 +53,9 @@ def seconds_to_time(column: str | pl.Expr) -> pl.Expr:
 
 def time_to_seconds(column: str) -> pl.Expr:
     return pl.col(column).dt.epoch("us").cast(pl.Float64) / 1_000_000
+
+
+def canonical_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted by every orderable (not nested) column: the same rows always come in the same order."""
+    keys = [name for name, dtype in frame.schema.items() if not dtype.is_nested()]
+    return frame.sort(keys, nulls_last=True, maintain_order=True) if keys else frame

@@ -7,7 +7,8 @@ selectors on both sides, Prometheus 3 opens them on the left: the 1 ms offset ma
 descriptive series of kube-state-metrics.
 
 Selectors inside templates double their braces. Placeholders: ``{i}`` the scrape interval in whole seconds,
-``{w}`` the window in seconds, ``{by}`` the cluster label followed by a comma (empty for a single-cluster Prometheus).
+``{w}`` the window in seconds, ``{p}`` the peak-rate window (5 minutes, or 5 scrape intervals when longer),
+``{by}`` the cluster label followed by a comma (empty for a single-cluster Prometheus).
 """
 
 from __future__ import annotations
@@ -35,40 +36,78 @@ class Query:
 
     def render(self, interval_seconds: float, window_seconds: int, cluster_label: str | None) -> str:
         by = f"{cluster_label}, " if cluster_label else ""
-        return self.template.format(i=round(interval_seconds), w=window_seconds, by=by)
+        return self.template.format(i=round(interval_seconds), w=window_seconds, by=by, p=peak_window(interval_seconds))
 
 
-def fresh(selector: str) -> str:
-    """The sample timestamps of ``selector`` where it is 1, only for samples taken within the last scrape interval
-    of each evaluation step: a stale sample found by the lookback delta is not counted twice."""
-    return f"(timestamp({selector}) and ({selector} == 1)) > (time() - {{i}})"
+def peak_window(interval_seconds: float) -> int:
+    """Seconds of the windows whose average rate gives the peak CPU cores of a bucket."""
+    return max(300, 5 * round(interval_seconds))
 
 
-def presence(name: str, selector: str, labels: tuple[str, ...]) -> tuple[Query, ...]:
-    """Per bucket: how many samples of ``selector`` were 1 (``_n``), and the first and last of them (unix seconds).
+@dataclass(frozen=True)
+class Sampled:
+    """A series read per sample only where needed: a 0/1 presence gauge, or a counter.
 
-    The subquery steps at the scrape interval, so each sample is seen once."""
-    inner = f"({fresh(selector)})[1h:{{i}}s] offset 1ms"
-    return tuple(
-        Query(f"{name}_{suffix}", f"{function}({inner})", Shape.BUCKETS, labels)
-        for suffix, function in (("n", "count_over_time"), ("first", "min_over_time"), ("last", "max_over_time"))
+    ``metric{matchers}`` is the selector; ``labels`` the label columns kept; ``match`` the label a targeted
+    per-sample query filters on (with a regex over the values of the buckets that need it)."""
+
+    name: str
+    metric: str
+    matchers: str
+    labels: tuple[str, ...]
+    match: str
+
+    def selector(self, extra: str = "") -> str:
+        """The PromQL selector, with ``extra`` matchers (plain braces: not a template)."""
+        inner = ", ".join(part for part in (self.matchers, extra) if part)
+        return f"{self.metric}{{{inner}}}" if inner else self.metric
+
+    def template(self) -> str:
+        """The selector as a template (braces doubled)."""
+        return self.selector().replace("{", "{{").replace("}", "}}")
+
+
+def presence(spec: Sampled) -> tuple[Query, ...]:
+    """Per bucket: how many samples of a 0/1 gauge were 1 (``_n``, a plain range function), and the timestamp of
+    the last sample before the bucket end (``_last``). A bucket with every sample at 1 needs nothing more; the
+    others (the object came, went or restarted) are read per sample by a targeted query."""
+    selector = spec.template()
+    return (
+        Query(f"{spec.name}_n", f"sum_over_time({selector}[1h] offset 1ms)", Shape.BUCKETS, spec.labels),
+        Query(f"{spec.name}_last", f"timestamp({selector} offset 1ms)", Shape.BUCKETS, spec.labels),
     )
 
 
-def counter_delta(selector: str) -> str:
-    """The increase of a counter since the previous scrape; after a reset, its value (it restarted from zero).
-
-    Summed over a bucket's scrapes this is the increase within the bucket without ``increase()``'s extrapolation."""
-    return f"((({selector}) - ({selector} offset {{i}}s)) >= 0) or (({selector}) * 1)"
+def last_in_bucket(selector: str) -> str:
+    return f"last_over_time({selector}[1h] offset 1ms)"
 
 
 def increase_in_bucket(selector: str) -> str:
-    """Counter increase from the sample at the bucket start to the one at its end (``3599999ms``: the subquery
-    steps are the scrapes in ``(t-1h, t]`` on Prometheus 2 and 3 alike)."""
-    return f"sum_over_time(({counter_delta(selector)})[3599999ms:{{i}}s])"
+    """Counter increase from the last sample before the bucket (within 5 minutes) to the last one in it, or the
+    last value when the series starts in the bucket: no extrapolation. Exact unless the counter reset, which
+    ``resets_in_bucket`` flags (those buckets are read per sample). The difference is taken in PromQL, series by
+    series (several series may share the kept labels)."""
+    before = f"last_over_time({selector}[5m] offset 3600002ms)"
+    return f"(({last_in_bucket(selector)} - {before}) >= 0) or {last_in_bucket(selector)}"
 
 
-CPU = 'container_cpu_usage_seconds_total{{container!="", container!="POD"}}'
+def resets_in_bucket(selector: str) -> str:
+    """Counter resets from 5 minutes before the bucket to its end."""
+    return f"resets({selector}[3900s] offset 1ms)"
+
+
+def counter(spec: Sampled, optional: str | None = None) -> tuple[Query, ...]:
+    """Per bucket: the increase without extrapolation (``name``) and the number of resets (``_resets``)."""
+    selector = spec.template()
+    return (
+        Query(spec.name, increase_in_bucket(selector), Shape.BUCKETS, spec.labels, optional=optional),
+        Query(f"{spec.name}_resets", resets_in_bucket(selector), Shape.BUCKETS, spec.labels),
+    )
+
+
+CPU_MATCHERS = 'container!="", container!="POD"'
+CPU = "container_cpu_usage_seconds_total{{" + CPU_MATCHERS + "}}"
+USAGE_LABELS = ("namespace", "pod", "container")
 MEMORY = 'container_memory_working_set_bytes{{container!="", container!="POD"}}'
 WAITING_REASONS = "ImagePullBackOff|ErrImagePull|ContainerCreating"
 CONTAINER = ("uid", "container")
@@ -95,15 +134,43 @@ def _price(name: str, metric: str, keys: tuple[str, ...], priced: str) -> Query:
 SCRAPE_INTERVAL = _bucket("scrape_samples", "max(count_over_time(kube_node_info[1h] offset 1ms))", ())
 """Samples per hour of the node series: 3600 / this is the scrape interval of kube-state-metrics."""
 
-QUERIES: tuple[Query, ...] = (
-    *presence("node", "kube_node_info", ("node",)),
-    *presence("pod_running", 'kube_pod_status_phase{{phase="Running"}}', ("uid",)),
-    *presence("container_running", "kube_pod_container_status_running", CONTAINER),
-    *presence(
-        "container_waiting", f'kube_pod_container_status_waiting_reason{{{{reason=~"{WAITING_REASONS}"}}}}', CONTAINER
+PRESENCE: tuple[Sampled, ...] = (
+    Sampled("node", "kube_node_info", "", ("node",), "node"),
+    Sampled("pod_running", "kube_pod_status_phase", 'phase="Running"', ("uid",), "uid"),
+    Sampled("container_running", "kube_pod_container_status_running", "", CONTAINER, "uid"),
+    Sampled(
+        "container_waiting",
+        "kube_pod_container_status_waiting_reason",
+        f'reason=~"{WAITING_REASONS}"',
+        (*CONTAINER, "reason"),
+        "uid",
     ),
-    *presence("volume", "kube_persistentvolume_info", ("persistentvolume",)),
-    *presence("service", "kube_service_info", ("namespace", "service")),
+    Sampled("volume", "kube_persistentvolume_info", "", ("persistentvolume",), "persistentvolume"),
+    Sampled("service", "kube_service_info", "", ("namespace", "service"), "service"),
+)
+"""The 0/1 gauges whose samples give running intervals (``name``: the object; ``labels``: one series)."""
+
+COUNTERS: tuple[Sampled, ...] = (
+    Sampled("cpu_core_seconds", "container_cpu_usage_seconds_total", CPU_MATCHERS, USAGE_LABELS, "pod"),
+    Sampled("transmit_bytes", "container_network_transmit_bytes_total", 'container=""', ("namespace", "pod"), "pod"),
+    Sampled("receive_bytes", "container_network_receive_bytes_total", 'container=""', ("namespace", "pod"), "pod"),
+    Sampled(
+        "egress_classes",
+        "kubecost_pod_network_egress_bytes_total",
+        "",
+        ("namespace", "pod_name", "internet", "same_region", "same_zone"),
+        "pod_name",
+    ),
+)
+"""Counters summed per bucket (increase without extrapolation; buckets with a reset are read per sample)."""
+
+SAMPLED = {spec.name: spec for spec in (*PRESENCE, *COUNTERS)}
+
+EGRESS_WARNING = "OpenCost network-costs (kubecost_pod_network_egress_bytes_total): egress is unclassified"
+
+QUERIES: tuple[Query, ...] = (
+    *(query for spec in PRESENCE for query in presence(spec)),
+    *(query for spec in COUNTERS for query in counter(spec, EGRESS_WARNING if spec.name == "egress_classes" else None)),
     _bucket("started_min", "min_over_time(kube_pod_container_state_started[1h] offset 1ms)", CONTAINER),
     _bucket("started_max", "max_over_time(kube_pod_container_state_started[1h] offset 1ms)", CONTAINER),
     _bucket(
@@ -112,42 +179,19 @@ QUERIES: tuple[Query, ...] = (
     _bucket(
         "terminated_max", "max_over_time(kube_pod_container_status_last_terminated_timestamp[1h] offset 1ms)", CONTAINER
     ),
-    _bucket("cpu_core_seconds", increase_in_bucket(CPU), ("namespace", "pod", "container")),
     _bucket(
         "cpu_cores_max",
-        f"max_over_time(((({CPU}) - ({CPU} offset {{i}}s)) / {{i}} >= 0)[3599999ms:{{i}}s])",
-        ("namespace", "pod", "container"),
+        f"max_over_time(rate({CPU}[{{p}}s] offset 1ms)[3599999ms:{{p}}s])",
+        USAGE_LABELS,
     ),
-    _bucket("ram_bytes_avg", f"avg_over_time({MEMORY}[1h] offset 1ms)", ("namespace", "pod", "container")),
-    _bucket("ram_bytes_max", f"max_over_time({MEMORY}[1h] offset 1ms)", ("namespace", "pod", "container")),
+    _bucket("ram_bytes_avg", f"avg_over_time({MEMORY}[1h] offset 1ms)", USAGE_LABELS),
+    _bucket("ram_bytes_max", f"max_over_time({MEMORY}[1h] offset 1ms)", USAGE_LABELS),
     _bucket(
         "gpu_busy_fraction",
         "avg by ({by}namespace, pod, container) "
         '(avg_over_time(DCGM_FI_DEV_GPU_UTIL{{container!=""}}[1h] offset 1ms)) / 100',
-        ("namespace", "pod", "container"),
+        USAGE_LABELS,
         optional="NVIDIA DCGM exporter (DCGM_FI_DEV_GPU_UTIL): GPU usage is empty",
-    ),
-    _bucket(
-        "transmit_bytes",
-        "sum by ({by}namespace, pod) ("
-        + increase_in_bucket('container_network_transmit_bytes_total{{container=""}}')
-        + ")",
-        ("namespace", "pod"),
-    ),
-    _bucket(
-        "receive_bytes",
-        "sum by ({by}namespace, pod) ("
-        + increase_in_bucket('container_network_receive_bytes_total{{container=""}}')
-        + ")",
-        ("namespace", "pod"),
-    ),
-    _bucket(
-        "egress_classes",
-        "sum by ({by}namespace, pod_name, internet, same_region, same_zone) ("
-        + increase_in_bucket("kubecost_pod_network_egress_bytes_total")
-        + ")",
-        ("namespace", "pod_name", "internet", "same_region", "same_zone"),
-        optional="OpenCost network-costs (kubecost_pod_network_egress_bytes_total): egress is unclassified",
     ),
     _window("node_info", "kube_node_info", ("node", "provider_id")),
     _window("node_labels", "kube_node_labels", ("node",), "label_"),

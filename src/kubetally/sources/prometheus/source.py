@@ -12,12 +12,21 @@ import polars as pl
 
 from kubetally.errors import InvalidWindow
 from kubetally.history import ClusterHistory
-from kubetally.sources.prometheus import activity, objects, prices
+from kubetally.sources.prometheus import activity, objects, prices, sampled
 from kubetally.sources.prometheus import intervals as iv
-from kubetally.sources.prometheus.client import PrometheusClient
+from kubetally.sources.prometheus.client import PrometheusClient, Series
 from kubetally.sources.prometheus.config import PrometheusConfig
-from kubetally.sources.prometheus.frames import to_frame
-from kubetally.sources.prometheus.queries import QUERIES, SCRAPE_INTERVAL, Query, Shape
+from kubetally.sources.prometheus.frames import canonical_order, to_frame
+from kubetally.sources.prometheus.queries import (
+    COUNTERS,
+    PRESENCE,
+    QUERIES,
+    SAMPLED,
+    SCRAPE_INTERVAL,
+    Query,
+    Sampled,
+    Shape,
+)
 
 HOUR = timedelta(hours=1)
 DEFAULT_INTERVAL_SECONDS = 60.0
@@ -69,6 +78,7 @@ class PrometheusSource:
             interval = self._interval(client, start, end)
             self.scrape_interval_seconds = interval
             results = self._run(client, QUERIES, interval, start, end)
+            results.update(self._sampled(client, results, Frame(interval, start, end)))
         finally:
             client.close()
         self.warnings.extend(q.optional for q in QUERIES if q.optional and _absent(q, results[q.name]))
@@ -104,6 +114,46 @@ class PrometheusSource:
         with ThreadPoolExecutor(max_workers=self.config.max_concurrency) as pool:
             frames = list(pool.map(one, queries))
         return {query.name: frame for query, frame in zip(queries, frames, strict=True)}
+
+    def _sampled(self, client: PrometheusClient, r: Results, frame: Frame) -> dict[str, pl.DataFrame]:
+        """The presence and counter results, with the buckets plain range functions cannot answer exactly
+        read per sample (see :mod:`sampled`)."""
+        label, cluster = self.config.cluster_label, self.config.cluster_name
+        partial = {spec.name: sampled.partial_presence(r, spec, frame.interval) for spec in PRESENCE}
+        resets = {spec.name: sampled.reset_buckets(r, spec) for spec in COUNTERS}
+        hours = [frame.start + HOUR * k for k in range(int((frame.end - frame.start) / HOUR))]
+        jobs = [
+            (spec, request)
+            for specs, wanted, window in (
+                (PRESENCE, partial, sampled.PRESENCE_RANGE),
+                (COUNTERS, resets, sampled.COUNTER_RANGE),
+            )
+            for spec in specs
+            for request in sampled.requests(spec, wanted[spec.name], window, hours)
+        ]
+
+        def one(job: tuple[Sampled, tuple[str, datetime]]) -> list[Series]:
+            promql, at = job[1]
+            return client.query_matrix(promql, at)
+
+        with ThreadPoolExecutor(max_workers=self.config.max_concurrency) as pool:
+            answers = list(pool.map(one, jobs))
+        parts: dict[str, list[tuple[datetime, list[Series]]]] = {name: [] for name in SAMPLED}
+        for (spec, (_, at)), answer in zip(jobs, answers, strict=True):
+            parts[spec.name].append((at, answer))
+        samples = {name: sampled.to_samples(SAMPLED[name], part, label, cluster) for name, part in parts.items()}
+        out: dict[str, pl.DataFrame] = {}
+        for spec in PRESENCE:
+            exact = sampled.sampled_presence(samples[spec.name], spec, partial[spec.name])
+            full = sampled.full_presence(r, spec, frame.interval, partial[spec.name])
+            out.update(sampled.as_results(spec, pl.concat([full, exact.select(full.columns)])))
+        for spec in COUNTERS:
+            wanted = resets[spec.name]
+            exact = sampled.counter_sums(samples[spec.name], spec, wanted, frame.interval)
+            out[spec.name] = sampled.replace_buckets(r[spec.name], exact, wanted, "value")
+            if spec.name == "cpu_core_seconds":
+                out["cpu_cores_max"] = sampled.replace_buckets(r["cpu_cores_max"], exact, wanted, "peak")
+        return out
 
 
 def _check_window(start: datetime, end: datetime) -> None:
@@ -169,7 +219,14 @@ def _container_intervals(r: Results, frame: Frame) -> pl.DataFrame:
 
 
 def assemble(r: Results, interval: float, start: datetime, end: datetime) -> ClusterHistory:
-    """The ClusterHistory of the query results ``r`` (by query name) at scrape interval ``interval``."""
+    """The ClusterHistory of the query results ``r`` (by query name) at scrape interval ``interval``, every table in
+    its canonical row order (two fetches of the same data give identical tables)."""
+    history = _assemble(r, interval, start, end)
+    tables = {name: canonical_order(frame) for name, frame in history.tables().items()}
+    return ClusterHistory(start=start, end=end, **tables)
+
+
+def _assemble(r: Results, interval: float, start: datetime, end: datetime) -> ClusterHistory:
     frame = Frame(interval, start, end)
     nodes = objects.node_table(r, _intervals(r, "node", ["cluster", "node"], frame))
     pods = objects.pod_table(r)
