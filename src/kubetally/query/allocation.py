@@ -23,7 +23,7 @@ from kubetally.query.allocation_shape import allocation_sets
 from kubetally.query.details import LBS, PVS, detail_sql, lb_details, pv_details
 from kubetally.query.idle import IS_IDLE, SCOPE, apply_idle
 from kubetally.query.names import complete_groups
-from kubetally.query.params import AllocationQuery
+from kubetally.query.params import AllocationQuery, ShareSplit
 from kubetally.query.share import apply_sharing
 from kubetally.query.sql import SUM_COLUMNS, TIME_WEIGHTED, GroupSpec, ShareRule, allocation_group_sql, overhead_sql
 
@@ -109,14 +109,21 @@ def group_spec(query: AllocationQuery, *, rollup: bool = True) -> GroupSpec:
     )
 
 
-def grouped_frame(ledger: Reader, query: AllocationQuery, spec: GroupSpec) -> pl.DataFrame:
-    """Steps 1–4: the filtered rows after idle and sharing, one per (set, kind, scope, name)."""
+def grouped_frame(
+    ledger: Reader, query: AllocationQuery, spec: GroupSpec, *, idle_split: ShareSplit | None = None
+) -> pl.DataFrame:
+    """Steps 1–4: the filtered rows after idle and sharing, one per (set, kind, scope, name).
+
+    Idle is shared by ``idle_split`` when given (Kubecost's legacy endpoint always spreads it by cost), else by the
+    query's share split.
+    """
     sql = allocation_group_sql(spec)
     frame = _prepare(complete_groups(ledger.fetch(sql.text, sql.params), spec.keys), len(spec.keys))
     scopes = None
     if query.filter is not None:
         scopes = frame.filter(~IS_IDLE & pl.col("in_filter")).select(SCOPE).unique()
-    frame = apply_idle(frame, query.idle, query.share_split, query.split_idle, query.idle_by_node)
+    split = query.share_split if idle_split is None else idle_split
+    frame = apply_idle(frame, query.idle, split, query.split_idle, query.idle_by_node)
     if query.shares_anything:
         frame = apply_sharing(frame, query.share_split, _extra_shared(ledger, query))
     return _visible(frame, scopes, tenant=query.scope is not None)

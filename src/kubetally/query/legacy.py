@@ -21,15 +21,12 @@ import polars as pl
 
 from kubetally.domain.window import Window, parse_duration
 from kubetally.errors import InvalidAggregate, InvalidFilter, InvalidParameter, InvalidWindow
-from kubetally.query.allocation import Reader, _extra_shared, _prepare, _visible, group_spec
+from kubetally.query.allocation import Reader, group_spec, grouped_frame
 from kubetally.query.allocation_shape import allocation_sets
-from kubetally.query.idle import IS_IDLE, SCOPE, apply_idle
-from kubetally.query.names import complete_groups
 from kubetally.query.params import AllocationQuery, ShareSplit, SplitMethod, parse_bool
 from kubetally.query.scope import Scope
 from kubetally.query.shape import clean, map_to_dict
-from kubetally.query.share import apply_sharing
-from kubetally.query.sql import Sql, allocation_group_sql
+from kubetally.query.sql import Sql
 
 T = TypeVar("T")
 
@@ -199,16 +196,7 @@ def _shared_labels(params: Mapping[str, str]) -> str:
 def _legacy_frame(ledger: Reader, query: AllocationQuery) -> pl.DataFrame:
     """The allocation steps of ``run_allocation`` (filter included) with idle spread by cost and shares split by
     ``sharedSplit``."""
-    spec = group_spec(query)
-    sql = allocation_group_sql(spec)
-    frame = _prepare(complete_groups(ledger.fetch(sql.text, sql.params), spec.keys), len(spec.keys))
-    scopes = None
-    if query.filter is not None:
-        scopes = frame.filter(~IS_IDLE & pl.col("in_filter")).select(SCOPE).unique()
-    frame = apply_idle(frame, query.idle, ShareSplit(SplitMethod.WEIGHTED), query.split_idle, query.idle_by_node)
-    if query.shares_anything:
-        frame = apply_sharing(frame, query.share_split, _extra_shared(ledger, query))
-    return _visible(frame, scopes, tenant=query.scope is not None)
+    return grouped_frame(ledger, query, group_spec(query), idle_split=ShareSplit(SplitMethod.WEIGHTED))
 
 
 def run_aggregated_cost(ledger: Reader, query: AggregatedCostQuery) -> dict[str, dict[str, Any]]:
