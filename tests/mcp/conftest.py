@@ -43,6 +43,8 @@ class Served:
 
     url: str
     ledger: Path
+    mcp_port_url: str
+    """The base URL of the separate MCP port (``--mcp-port``), which answers only ``/mcp``."""
 
     def api(self, path: str, params: dict[str, str], headers: dict[str, str] = ADMIN) -> list[dict[str, Any]]:
         """The ``data`` of an API answer."""
@@ -51,11 +53,11 @@ class Served:
         data: list[dict[str, Any]] = response.json()["data"]
         return data
 
-    def list_tools(self, headers: dict[str, str] = ADMIN) -> ListToolsResult:
+    def list_tools(self, headers: dict[str, str] = ADMIN, *, base: str | None = None) -> ListToolsResult:
         async def run(session: ClientSession) -> ListToolsResult:
             return await session.list_tools()
 
-        return anyio.run(_over_http, f"{self.url}/mcp", headers, run)
+        return anyio.run(_over_http, f"{base or self.url}/mcp", headers, run)
 
     def call(self, tool: str, arguments: dict[str, Any], headers: dict[str, str] = ADMIN) -> CallToolResult:
         """One tool call over Streamable HTTP with the official client."""
@@ -113,9 +115,10 @@ def served(demo_ledger: Path) -> Iterator[Served]:
         "tokens": [{"name": "shop", "token_sha256": token_digest(SHOP_TOKEN), "namespaces": list(SHOP_NAMESPACES)}],
     }
     config.write_text(yaml.safe_dump(settings))
-    port = _free_port()
+    port, mcp_port = _free_port(), _free_port()
     log = demo_ledger.with_name("serve.log")
     command = [str(KUBETALLY), "serve", "--db", str(demo_ledger), "--port", str(port), "--config", str(config)]
+    command += ["--mcp-port", str(mcp_port)]
     with log.open("w") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
@@ -132,7 +135,7 @@ def served(demo_ledger: Path) -> Iterator[Served]:
                 if time.monotonic() > deadline:
                     pytest.fail(f"kubetally serve did not become ready:\n{log.read_text()}")
                 time.sleep(0.1)
-            yield Served(url, demo_ledger)
+            yield Served(url, demo_ledger, f"http://127.0.0.1:{mcp_port}")
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -22,11 +22,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
 from kubetally.api import legacy
 from kubetally.api.auth import CHALLENGE, Authenticator, identity_of, require_unscoped, unauthorized_error
-from kubetally.api.envelope import success
+from kubetally.api.envelope import failure, success
 from kubetally.api.errors import install_error_handlers
 from kubetally.api.follow_loop import FollowLoop
 from kubetally.api.metrics import LedgerCollector, Telemetry
@@ -78,6 +79,22 @@ class _State:
         return self.ledger
 
 
+class McpOnlyPort:
+    """ASGI middleware: on ``port`` (the MCP port of ``kubetally serve --mcp-port``), answer only ``/mcp``."""
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        self.app = app
+        self.port = port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server") or (None, None)
+        if scope["type"] == "http" and server[1] == self.port and scope["path"] != "/mcp":
+            message = f"port {self.port} serves only /mcp; the API is on the main port"
+            await failure(404, "not_found", message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(
     ledger_path: Path | str,
     *,
@@ -88,6 +105,7 @@ def create_app(
     max_window_days: float = DEFAULT_MAX_WINDOW_DAYS,
     auth: Authenticator | None = None,
     cors_origins: Sequence[str] = (),
+    mcp_only_port: int | None = None,
 ) -> FastAPI:
     """The serve app over the ledger at ``ledger_path``.
 
@@ -96,7 +114,7 @@ def create_app(
     relative windows and ingest ages; a query whose window is longer than ``max_window_days`` is refused (400).
     With ``auth``, every route but ``/healthz``, ``/readyz``, ``/version`` and the schema pages needs credentials
     (401 otherwise) and scoped identities see only their own costs; ``cors_origins`` may call the API from a
-    browser.
+    browser. Requests that arrive on ``mcp_only_port`` may only reach ``/mcp`` (404 elsewhere).
     """
     path = Path(ledger_path)
     if interval_seconds <= 0:
@@ -136,6 +154,8 @@ def create_app(
     app.state.kubetally = state
     install_error_handlers(app)
     app.add_exception_handler(Unauthorized, unauthorized_error)
+    if mcp_only_port is not None:
+        app.add_middleware(McpOnlyPort, port=mcp_only_port)
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,

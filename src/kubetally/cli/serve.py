@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -33,6 +34,10 @@ Host = Annotated[
 Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on (OpenCost's is 9003).")]
 Backfill = Annotated[str, typer.Option("--backfill", help="How far back to fill missing hours: 7d, 36h, ...")]
 Interval = Annotated[str, typer.Option("--interval", help="Time between follow steps: 60s, 5m, ...")]
+McpPort = Annotated[
+    int | None,
+    typer.Option("--mcp-port", min=1, max=65535, help="Also answer /mcp on this port (OpenCost's MCP uses 8081)."),
+]
 MaxWindowDays = Annotated[
     float | None,
     typer.Option("--max-window-days", min=1, help="Refuse queries whose window is longer (400 by default)."),
@@ -50,6 +55,7 @@ def serve_command(
     price_sheet: PriceSheet = None,
     config: Config = None,
     max_window_days: MaxWindowDays = None,
+    mcp_port: McpPort = None,
 ) -> None:
     """Serve OpenCost's API (/allocation, /assets, also under /model), /metrics, /healthz, /readyz and /docs from
     the ledger, following a Prometheus hour by hour.
@@ -83,12 +89,16 @@ def serve_command(
     access = ApiAccess.from_settings(settings)
     if settings.prometheus_url is None:
         open_ledger(settings.db, read_only=True).close()
-        run_server(settings.db, None, prices, host, port, interval_span, access, max_window_days=limit)
+        run_server(
+            settings.db, None, prices, host, port, interval_span, access, max_window_days=limit, mcp_port=mcp_port
+        )
         return
     source = PrometheusSource(settings.prometheus_config())
     with open_ledger(settings.db) as ledger:
         follower = _follower(source, ledger, prices, settings, backfill_span)
-        run_server(settings.db, follower, prices, host, port, interval_span, access, max_window_days=limit)
+        run_server(
+            settings.db, follower, prices, host, port, interval_span, access, max_window_days=limit, mcp_port=mcp_port
+        )
 
 
 def _follower(
@@ -107,8 +117,12 @@ def run_server(
     access: ApiAccess | None = None,
     *,
     max_window_days: float = 400.0,
+    mcp_port: int | None = None,
 ) -> None:
     """Run the app under uvicorn until interrupted.
+
+    With ``mcp_port``, the same process also listens there and answers only ``/mcp`` on it (for MCP clients set up
+    for OpenCost's separate MCP port).
 
     ``access`` (default: ``auth: auto`` with no identities) decides authentication for ``host``; with auth on
     and no identity configured, InvalidInput is raised before anything listens.
@@ -127,5 +141,20 @@ def run_server(
         max_window_days=max_window_days,
         auth=authenticator,
         cors_origins=rules.cors_origins,
+        mcp_only_port=mcp_port,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if mcp_port is None:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    if mcp_port == port:
+        raise InvalidParameter("--mcp-port", f"must differ from --port ({port})")
+    listeners = [_listen(host, port, "--port"), _listen(host, mcp_port, "--mcp-port")]
+    uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=listeners)
+
+
+def _listen(host: str, port: int, flag: str) -> socket.socket:
+    """A listening socket on ``host:port``; InvalidParameter naming ``flag`` when it cannot be bound."""
+    try:
+        return socket.create_server((host, port))
+    except OSError as exc:
+        raise InvalidParameter(flag, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
