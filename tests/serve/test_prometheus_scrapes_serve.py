@@ -76,11 +76,22 @@ def prometheus(served: int, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         stdout=subprocess.DEVNULL,
         stderr=(folder / "prometheus.log").open("w"),
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        wait_until("prometheus to be ready", lambda: _ready(base, process), seconds=60)
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _ready(base: str, process: subprocess.Popen[bytes]) -> bool:
+    """True once Prometheus answers ``/-/ready`` with 200 (it answers 503 while its storage starts)."""
+    assert process.poll() is None, f"prometheus exited with code {process.returncode}"
+    try:
+        return httpx.get(f"{base}/-/ready", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def query(base: str, promql: str) -> list[dict[str, Any]]:
