@@ -50,7 +50,8 @@ def test_serve_passes_host_port_and_maximum_window(
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(serve, "run_server", record(calls))
     args = ("serve", "--db", str(small_ledger), "--host", "0.0.0.0", "--port", "9100", "--max-window-days", "31")
-    assert run(monkeypatch, *args) == 0
-    assert calls == [{"db": small_ledger, "follower": None, "host": "0.0.0.0", "port": 9100, "max_window_days": 31.0}]
+    assert run(monkeypatch, *args, "--mcp-port", "9101") == 0
+    expected = {"db": small_ledger, "follower": None, "host": "0.0.0.0", "port": 9100}
+    assert calls == [{**expected, "max_window_days": 31.0, "mcp_port": 9101}]
     assert run(monkeypatch, "serve", "--db", str(tmp_path / "absent.duckdb")) == 2
     assert len(calls) == 1
