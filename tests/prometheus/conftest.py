@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,11 +83,10 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"prometheus at {url} not ready after {READY_SECONDS:g} s: {log.read_text()[-2000:]}")
 
 
-def _serve(root: Path, interval: int) -> Iterator[Backfilled]:
-    _require(PROMTOOL)
+@contextmanager
+def running_prometheus(data: Path, root: Path) -> Iterator[str]:
+    """A real Prometheus serving the backfilled TSDB at ``data`` (no scrapes), ready; yields its base URL."""
     _require(PROMETHEUS)
-    simulations = _simulations()
-    data = _backfill(simulations, interval, root)
     config = root / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
     port = free_port()
@@ -106,7 +106,7 @@ def _serve(root: Path, interval: int) -> Iterator[Backfilled]:
         )
     try:
         _wait_ready(url, process, log)
-        yield Backfilled(url, interval, simulations)
+        yield url
     finally:
         process.terminate()
         try:
@@ -114,6 +114,14 @@ def _serve(root: Path, interval: int) -> Iterator[Backfilled]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _serve(root: Path, interval: int) -> Iterator[Backfilled]:
+    _require(PROMTOOL)
+    simulations = _simulations()
+    data = _backfill(simulations, interval, root)
+    with running_prometheus(data, root) as url:
+        yield Backfilled(url, interval, simulations)
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from kubetally.sources.prometheus.frames import to_frame
 from kubetally.sources.prometheus.queries import BY_NAME, QUERIES
 from kubetally.sources.simulator import Simulation, ground_truth, load_scenario, scenario_pricebook, simulate
 from kubetally.sources.simulator.openmetrics import write_openmetrics
-from tests.prometheus.conftest import NOW, PROMETHEUS, PROMTOOL, _require, _wait_ready, free_port
+from tests.prometheus.conftest import NOW, PROMTOOL, _require, running_prometheus
 
 INTERVAL = 60
 TOTAL_TOLERANCE = 0.005
@@ -88,40 +88,14 @@ def _backfill(root: Path, simulations: dict[str, Simulation]) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require(PROMTOOL)
-    _require(PROMETHEUS)
     root = tmp_path_factory.mktemp("prometheus-prices")
     small = load_scenario("small")
     priced_scenario = small.model_copy(update={"opencost_pricing_metrics": True})
     priced = simulate(priced_scenario, seed=7, start=datetime(2026, 1, 1, tzinfo=UTC), now=NOW)
     plain = simulate(small, seed=7, start=datetime(2026, 3, 1, tzinfo=UTC), now=NOW)
     data = _backfill(root, {"priced": priced, "plain": plain})
-    config = root / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = root / "prometheus.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(PROMETHEUS),
-                f"--config.file={config}",
-                f"--storage.tsdb.path={data}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--storage.tsdb.retention.time=100y",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_ready(url, process, log)
+    with running_prometheus(data, root) as url:
         yield Server(url, priced, plain)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _book(extra: dict[str, Any] | None = None) -> PriceBook:
