@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from kubetally.api.app import create_app
 from kubetally.api.auth import CHALLENGE, Authenticator, PasswordHash, auth_enabled, hash_password, token_digest
-from kubetally.cli.app import main
 from kubetally.errors import InvalidInput
 from kubetally.settings import Settings, load_settings
 from tests.api.conftest import NOW, WINDOW
+from tests.runner import exit_code
 
 ADMIN_PASSWORD = "admin-Pa55-word"
 SHOP_PASSWORD = "shop-Pa55-word"
@@ -232,15 +231,6 @@ def test_an_empty_scope_list_is_refused(tmp_path: Path) -> None:
         load_settings(config)
 
 
-def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["kubetally", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
-    return 0
-
-
 def test_serve_decides_auth_from_the_host(
     monkeypatch: pytest.MonkeyPatch, small_ledger: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -249,23 +239,23 @@ def test_serve_decides_auth_from_the_host(
     monkeypatch.delenv("KUBETALLY_USERS", raising=False)
     monkeypatch.delenv("KUBETALLY_TOKENS", raising=False)
     db = str(small_ledger)
-    assert run(monkeypatch, "serve", "--db", db) == 0
+    assert exit_code(monkeypatch, "serve", "--db", db) == 0
     assert served == [None]
 
-    assert run(monkeypatch, "serve", "--db", db, "--host", "0.0.0.0") == 2
+    assert exit_code(monkeypatch, "serve", "--db", db, "--host", "0.0.0.0") == 2
     err = capsys.readouterr().err
     assert "no users or tokens" in err and len(err.strip().splitlines()) == 1
     assert len(served) == 1
 
     config = tmp_path / "kubetally.yaml"
     config.write_text(f"tokens: [{{name: ops, token_sha256: '{token_digest(ADMIN_TOKEN)}'}}]\n")
-    assert run(monkeypatch, "serve", "--db", db, "--host", "0.0.0.0", "--config", str(config)) == 0
+    assert exit_code(monkeypatch, "serve", "--db", db, "--host", "0.0.0.0", "--config", str(config)) == 0
     assert isinstance(served[-1], Authenticator)
     config.write_text(f"auth: off\ntokens: [{{name: ops, token_sha256: '{token_digest(ADMIN_TOKEN)}'}}]\n")
-    assert run(monkeypatch, "serve", "--db", db, "--host", "0.0.0.0", "--config", str(config)) == 0
+    assert exit_code(monkeypatch, "serve", "--db", db, "--host", "0.0.0.0", "--config", str(config)) == 0
     assert served[-1] is None
     config.write_text("auth: on\n")
-    assert run(monkeypatch, "serve", "--db", db, "--config", str(config)) == 2
+    assert exit_code(monkeypatch, "serve", "--db", db, "--config", str(config)) == 2
     assert len(served) == 3
 
 

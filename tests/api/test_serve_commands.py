@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kubetally.cli import demo, serve
-from kubetally.cli.app import main
-
-
-def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["kubetally", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
-    return 0
+from tests.runner import exit_code
 
 
 def record(calls: list[dict[str, Any]]) -> Any:
@@ -34,12 +24,12 @@ def test_demo_prints_the_url_and_serves_until_stopped(
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(demo, "run_server", record(calls))
     db = tmp_path / "demo.duckdb"
-    assert run(monkeypatch, "demo", "--db", str(db), "--seed", "3") == 0
+    assert exit_code(monkeypatch, "demo", "--db", str(db), "--seed", "3") == 0
     out = capsys.readouterr().out
     assert "http://127.0.0.1:9003" in out
     assert calls == [{"db": db, "follower": None, "host": "127.0.0.1", "port": 9003}]
 
-    assert run(monkeypatch, "demo", "--db", str(db), "--seed", "3", "--no-serve") == 0
+    assert exit_code(monkeypatch, "demo", "--db", str(db), "--seed", "3", "--no-serve") == 0
     assert "http://127.0.0.1:9003" not in capsys.readouterr().out
     assert len(calls) == 1
 
@@ -50,8 +40,8 @@ def test_serve_passes_host_port_and_maximum_window(
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(serve, "run_server", record(calls))
     args = ("serve", "--db", str(small_ledger), "--host", "0.0.0.0", "--port", "9100", "--max-window-days", "31")
-    assert run(monkeypatch, *args, "--mcp-port", "9101") == 0
+    assert exit_code(monkeypatch, *args, "--mcp-port", "9101") == 0
     expected = {"db": small_ledger, "follower": None, "host": "0.0.0.0", "port": 9100}
     assert calls == [{**expected, "max_window_days": 31.0, "mcp_port": 9101}]
-    assert run(monkeypatch, "serve", "--db", str(tmp_path / "absent.duckdb")) == 2
+    assert exit_code(monkeypatch, "serve", "--db", str(tmp_path / "absent.duckdb")) == 2
     assert len(calls) == 1

@@ -6,34 +6,15 @@ import csv
 import io
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from kubetally.cli.app import main
+from tests.runner import kubetally
 
 START = "2026-11-02T00:00:00Z"
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def kubetally(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> Run:
-    """Run the ``kubetally`` entry point with ``args``; return its exit code and output."""
-    monkeypatch.setattr(sys, "argv", ["kubetally", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,13 @@ import pytest
 from kubetally.cli.app import main
 from kubetally.sources.simulator import load_scenario
 from tests.prometheus.conftest import Backfilled
+from tests.runner import succeed
 
 START, END = "2026-02-01T00:00:00Z", "2026-02-01T06:00:00Z"
 
 
 def kubetally(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    monkeypatch.setattr(sys, "argv", ["kubetally", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    captured = capsys.readouterr()
-    assert exited.value.code == 0, captured.err
-    return captured.out
+    return succeed(capsys, monkeypatch, *args).out
 
 
 def by_namespace(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: Path) -> dict[str, float]:

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from kubetally.cli.app import main
 from kubetally.domain.pricing import PriceBook
 from kubetally.history import ClusterHistory
+from tests.runner import succeed
 from tests.serve.conftest import at, write_hours
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[str, str]:
-    monkeypatch.setattr(sys, "argv", ["kubetally", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    out, err = capsys.readouterr()
-    assert exited.value.code == 0, err
-    return out, err
+def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, str]:
+    run = succeed(capsys, monkeypatch, *args)
+    return run.out, run.err
 
 
 def test_provisional_hour_is_marked(
@@ -33,10 +28,10 @@ def test_provisional_hour_is_marked(
     db = write_hours(tmp_path / "ledger.duckdb", history, prices, 2, provisional=(2,))
     window = f"{at(0).isoformat()},{at(3).isoformat()}".replace("+00:00", "Z")
     for command in ("allocation", "assets"):
-        out, err = run(monkeypatch, capsys, command, "--db", str(db), "--window", window, "-o", "json")
+        out, err = _run(capsys, monkeypatch, command, "--db", str(db), "--window", window, "-o", "json")
         assert json.loads(out)
         assert "provisional" in err
         assert at(2).isoformat().replace("+00:00", "Z") in err
     closed = f"{at(0).isoformat()},{at(2).isoformat()}".replace("+00:00", "Z")
-    _, err = run(monkeypatch, capsys, "allocation", "--db", str(db), "--window", closed, "-o", "json")
+    _, err = _run(capsys, monkeypatch, "allocation", "--db", str(db), "--window", closed, "-o", "json")
     assert "provisional" not in err

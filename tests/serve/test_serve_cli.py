@@ -4,36 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from kubetally.cli.app import main
 from kubetally.domain.window import parse_duration
 from kubetally.errors import InvalidParameter
+from tests.runner import kubetally
 from tests.serve.test_prometheus_scrapes_serve import free_port, wait_until
 
 KUBETALLY = Path(sys.executable).with_name("kubetally")
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def kubetally(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> Run:
-    monkeypatch.setattr(sys, "argv", ["kubetally", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)
 
 
 def test_help_shows_examples(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
