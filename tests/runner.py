@@ -1,10 +1,17 @@
-"""Running the ``kubetally`` entry point in process, as a user would from a shell."""
+"""Running ``kubetally`` as a user would: the entry point in process, or ``serve`` as a real process."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 
 from kubetally.cli.app import main
@@ -41,3 +48,53 @@ def succeed(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
     run = kubetally(capsys, monkeypatch, *args)
     assert run.code == 0, run.err
     return run
+
+
+KUBETALLY = Path(sys.executable).parent / "kubetally"
+"""The installed console script, for tests that run ``kubetally`` as a separate process."""
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def demo_ledger_at(db: Path) -> Path:
+    """``kubetally demo --no-serve`` into ``db``: the demo scenario costed into a ledger."""
+    done = subprocess.run(
+        [str(KUBETALLY), "demo", "--no-serve", "--db", str(db)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"kubetally demo failed:\n{done.stdout}\n{done.stderr}")
+    return db
+
+
+@contextmanager
+def serving(args: Sequence[str], log: Path, *, port: int | None = None) -> Iterator[str]:
+    """A real ``kubetally serve ARGS --port PORT`` process, ready (``/readyz`` is 200); yields its base URL."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(KUBETALLY), "serve", *args, "--port", str(port)], stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"kubetally serve exited with {process.returncode}:\n{log.read_text()}")
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"kubetally serve did not become ready:\n{log.read_text()}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

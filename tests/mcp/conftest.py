@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import base64
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +17,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, ListToolsResult
 
 from kubetally.api.auth import hash_password, token_digest
+from tests.runner import demo_ledger_at, free_port, serving
 
-KUBETALLY = Path(sys.executable).parent / "kubetally"
 USER, PASSWORD = "finops", "correct horse battery"
 SHOP_TOKEN = "kt-test-token-checkout-0123456789abcdef"
 SHOP_NAMESPACES = ("checkout", "payments")
@@ -86,23 +82,10 @@ async def _over_http(url: str, headers: dict[str, str], run: Any) -> Any:
             return await run(session)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ``demo`` scenario costed into a ledger, once per session."""
-    db = tmp_path_factory.mktemp("mcp") / "demo.duckdb"
-    done = subprocess.run(
-        [str(KUBETALLY), "demo", "--no-serve", "--db", str(db)], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        pytest.fail(f"kubetally demo failed:\n{done.stdout}\n{done.stderr}")
-    return db
+    return demo_ledger_at(tmp_path_factory.mktemp("mcp") / "demo.duckdb")
 
 
 @pytest.fixture(scope="session")
@@ -115,27 +98,7 @@ def served(demo_ledger: Path) -> Iterator[Served]:
         "tokens": [{"name": "shop", "token_sha256": token_digest(SHOP_TOKEN), "namespaces": list(SHOP_NAMESPACES)}],
     }
     config.write_text(yaml.safe_dump(settings))
-    port, mcp_port = _free_port(), _free_port()
-    log = demo_ledger.with_name("serve.log")
-    command = [str(KUBETALLY), "serve", "--db", str(demo_ledger), "--port", str(port), "--config", str(config)]
-    command += ["--mcp-port", str(mcp_port)]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"kubetally serve exited with {process.returncode}:\n{log.read_text()}")
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"kubetally serve did not become ready:\n{log.read_text()}")
-                time.sleep(0.1)
-            yield Served(url, demo_ledger, f"http://127.0.0.1:{mcp_port}")
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    mcp_port = free_port()
+    args = ["--db", str(demo_ledger), "--config", str(config), "--mcp-port", str(mcp_port)]
+    with serving(args, demo_ledger.with_name("serve.log")) as url:
+        yield Served(url, demo_ledger, f"http://127.0.0.1:{mcp_port}")

@@ -9,7 +9,8 @@ import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from tests.mcp.conftest import KUBETALLY, Served
+from tests.mcp.conftest import Served
+from tests.runner import KUBETALLY
 
 
 async def _session(db: Path) -> tuple[set[str], dict[str, Any]]:

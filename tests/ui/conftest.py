@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,63 +11,24 @@ import yaml
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from kubetally.api.auth import hash_password
+from tests.runner import demo_ledger_at, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
-KUBETALLY = Path(sys.executable).parent / "kubetally"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 USER, PASSWORD = "alice", "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _serve(db: Path, config: Path | None, log: Path) -> Iterator[str]:
-    port = _free_port()
-    command = [str(KUBETALLY), "serve", "--db", str(db), "--port", str(port)]
-    if config is not None:
-        command += ["--config", str(config)]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"kubetally serve exited with {process.returncode}:\n{log.read_text()}")
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"kubetally serve did not become ready:\n{log.read_text()}")
-                time.sleep(0.1)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ``demo`` scenario costed into a ledger, once per session."""
-    db = tmp_path_factory.mktemp("ui") / "demo.duckdb"
-    done = subprocess.run(
-        [str(KUBETALLY), "demo", "--no-serve", "--db", str(db)], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        pytest.fail(f"kubetally demo failed:\n{done.stdout}\n{done.stderr}")
-    return db
+    return demo_ledger_at(tmp_path_factory.mktemp("ui") / "demo.duckdb")
 
 
 @pytest.fixture(scope="session")
 def server(demo_ledger: Path) -> Iterator[str]:
     """Base URL of ``kubetally serve`` on the demo ledger, authentication off."""
-    yield from _serve(demo_ledger, None, demo_ledger.with_name("serve.log"))
+    with serving(["--db", str(demo_ledger)], demo_ledger.with_name("serve.log")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +37,8 @@ def auth_server(demo_ledger: Path) -> Iterator[str]:
     config = demo_ledger.with_name("auth.yaml")
     users = [{"name": USER, "password_hash": hash_password(PASSWORD, n=2**10)}]
     config.write_text(yaml.safe_dump({"auth": "on", "users": users}))
-    yield from _serve(demo_ledger, config, demo_ledger.with_name("serve-auth.log"))
+    with serving(["--db", str(demo_ledger), "--config", str(config)], demo_ledger.with_name("serve-auth.log")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
