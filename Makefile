@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck imports unit bench clean
+.PHONY: install demo test lint typecheck imports unit bench screenshots clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ test: lint typecheck imports unit
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+# Refresh the README's screenshots from the UI's end-to-end tests.
+screenshots: install
+	KUBETALLY_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/ui
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis demo-data

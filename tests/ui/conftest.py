@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +16,8 @@ from kubetally.api.auth import hash_password
 from tests.runner import demo_ledger_at, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("KUBETALLY_SCREENSHOTS") or Path(tempfile.gettempdir()) / "kubetally-screenshots")
+"""Where the page tests save their screenshots: a temporary folder, or ``docs/screenshots`` under ``make screenshots``."""
 USER, PASSWORD = "alice", "correct horse battery"
 
 
