@@ -18,12 +18,13 @@ from kubetally.sources.simulator import (
     load_scenario,
     scenario_pricebook,
     simulate,
+    simulated_bill,
     write_openmetrics,
 )
 
 
 def simulate_command(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write metrics.om, truth.parquet, scenario.yaml.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for metrics.om, truth.parquet, bill.csv, scenario.yaml.")],
     scenario: Scenario = "demo",
     seed: Seed = None,
     start: Start = None,
@@ -33,7 +34,8 @@ def simulate_command(
         typer.Option("--scrape-interval", help="Sampling interval of the exposition, e.g. 15s, 30s, 60s."),
     ] = "30s",
 ) -> None:
-    """Simulate a cluster: its OpenMetrics exposition, its exact ground truth and the resolved scenario.
+    """Simulate a cluster: its OpenMetrics exposition, its exact ground truth, its cloud bill (FOCUS 1.2 CSV, priced
+    at cloud list prices, for `kubetally focus ingest` and `kubetally reconcile`) and the resolved scenario.
 
     Examples:
 
@@ -55,10 +57,11 @@ def simulate_command(
         truth = ground_truth(sim, scenario_pricebook(loaded), BillingPolicy())
         truth.allocations.write_parquet(out / "truth.parquet")
         truth.assets.write_parquet(out / "truth_assets.parquet")
+    simulated_bill(sim).write_csv(out / "bill.csv")
     (out / "scenario.yaml").write_text(
         yaml.safe_dump(loaded.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
     )
-    console.print(f"wrote {out}/metrics.om, truth.parquet, truth_assets.parquet, scenario.yaml")
+    console.print(f"wrote {out}/metrics.om, truth.parquet, truth_assets.parquet, bill.csv, scenario.yaml")
 
 
 def _seconds(text: str) -> int:

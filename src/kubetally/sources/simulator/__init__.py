@@ -8,6 +8,7 @@ timeline, and the three outputs are read off that one timeline: ``to_history``, 
 
 from __future__ import annotations
 
+from kubetally.sources.simulator.bill import simulated_bill
 from kubetally.sources.simulator.columnar import to_history
 from kubetally.sources.simulator.generate import simulate
 from kubetally.sources.simulator.loader import load_scenario
@@ -25,6 +26,7 @@ __all__ = [
     "load_scenario",
     "scenario_pricebook",
     "simulate",
+    "simulated_bill",
     "to_history",
     "write_openmetrics",
 ]
