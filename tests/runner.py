@@ -62,10 +62,14 @@ def free_port() -> int:
         return port
 
 
-def demo_ledger_at(db: Path) -> Path:
-    """``kubetally demo --no-serve`` into ``db``: the demo scenario costed into a ledger."""
+def demo_ledger_at(db: Path, *, bill: bool = False) -> Path:
+    """``kubetally demo --no-serve`` into ``db``: the demo scenario costed into a ledger; with ``bill``, its cloud
+    bill ingested and reconciled too (``--bill``, the command's default)."""
     done = subprocess.run(
-        [str(KUBETALLY), "demo", "--no-serve", "--db", str(db)], capture_output=True, text=True, check=False
+        [str(KUBETALLY), "demo", "--no-serve", "--bill" if bill else "--no-bill", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         pytest.fail(f"kubetally demo failed:\n{done.stdout}\n{done.stderr}")

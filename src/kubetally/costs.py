@@ -14,8 +14,10 @@ Invariant, per cluster and hour: Σ assets.total_cost = Σ allocations.total_cos
 where overhead is the ``ClusterManagement`` assets.
 
 Cost columns: ``*_cost`` is quantity x unit price; ``*_cost_adjustment`` is the (negative) over-commit
-correction, so the charged cost of a resource is ``*_cost + *_cost_adjustment``. ``total_cost`` is the sum of
-every resource cost and adjustment of the row.
+correction, so the charged cost of a resource is ``*_cost + *_cost_adjustment``. ``*_bill_adjustment`` is the
+row's share of the difference between a cloud bill and the estimated cost of its node (cpu, ram, gpu) or volumes
+(pv), 0 until a bill is reconciled (docs/reconciliation.md). ``total_cost`` is the sum of every resource cost and
+adjustment of the row, bill adjustments included.
 """
 
 from __future__ import annotations
@@ -68,11 +70,16 @@ ALLOCATIONS = pl.Schema(
         "load_balancer_cost": pl.Float64(),
         "total_cost": pl.Float64(),
         "price_source": pl.String(),
+        "cpu_bill_adjustment": pl.Float64(),
+        "ram_bill_adjustment": pl.Float64(),
+        "gpu_bill_adjustment": pl.Float64(),
+        "pv_bill_adjustment": pl.Float64(),
     }
 )
 """``running_minutes`` is the billed running time of the container in the bucket (after minimum runtime);
 request/usage averages are over that running time (0 when it did not run). ``network_cost`` is the sum of the
-three class costs plus priced unclassified egress."""
+three class costs plus priced unclassified egress. ``*_bill_adjustment`` (last, so that a migrated ledger has
+the same column order as a new one) are 0 from the engine: reconciling a cloud bill sets them."""
 
 ALLOCATION_PVS = pl.Schema(
     {

@@ -107,3 +107,23 @@ class SourceUnavailable(KubetallyError):
 
     status = 502
     code = "source_unavailable"
+
+
+class FocusFileError(InvalidInput):
+    """A FOCUS bill file that cannot be accepted: not CSV or Parquet, missing mandatory columns, or bad rows.
+
+    ``problems`` holds every ``(row_number, reason)`` found, row 1 being the first data row and row 0 the file
+    as a whole (its format or header); the message names the file and the first ten problems.
+    """
+
+    code = "invalid_focus_file"
+    shown = 10
+
+    def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        listed = "; ".join(f"row {row}: {reason}" if row else reason for row, reason in self.problems[: self.shown])
+        more = len(self.problems) - self.shown
+        count = f"{len(self.problems)} problem" + ("" if len(self.problems) == 1 else "s")
+        suffix = f"; and {more} more" if more > 0 else ""
+        super().__init__(f"FOCUS file {source} rejected ({count}): {listed}{suffix}")

@@ -22,7 +22,19 @@ from tests.api.conftest import NOW
 OPERATIONS = [
     prefix + path
     for prefix in ("", "/model")
-    for path in ("/allocation", "/allocation/compute", "/allocation/summary", "/allocation/compute/summary", "/assets")
+    for path in (
+        "/allocation",
+        "/allocation/compute",
+        "/allocation/summary",
+        "/allocation/compute/summary",
+        "/assets",
+        "/cloudCost",
+        "/cloudCost/view/graph",
+        "/cloudCost/view/totals",
+        "/cloudCost/view/table",
+        "/cloudCost/status",
+        "/focus",
+    )
 ] + ["/model/costDataModel", "/model/aggregatedCostModel", "/version", "/healthz", "/readyz", "/metrics"]
 
 

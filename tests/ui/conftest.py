@@ -17,7 +17,7 @@ from tests.runner import demo_ledger_at, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("KUBETALLY_SCREENSHOTS") or Path(tempfile.gettempdir()) / "kubetally-screenshots")
-"""Where the page tests save their screenshots: a temporary folder, or ``docs/screenshots`` under ``make screenshots``."""
+"""Where the page tests save screenshots: a temporary folder, or ``docs/screenshots`` under ``make screenshots``."""
 USER, PASSWORD = "alice", "correct horse battery"
 
 

@@ -25,15 +25,16 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
-from kubetally.api import legacy
+from kubetally.api import cloud, focus, legacy
 from kubetally.api.auth import CHALLENGE, Authenticator, identity_of, require_unscoped, unauthorized_error
 from kubetally.api.envelope import failure, success
 from kubetally.api.errors import install_error_handlers
-from kubetally.api.follow_loop import FollowLoop
+from kubetally.api.follow_loop import FollowLoop, PipelineLoop
 from kubetally.api.metrics import LedgerCollector, Telemetry
 from kubetally.api.routes import clock_of, router
 from kubetally.domain.pricing import PriceBook
 from kubetally.errors import InvalidParameter, LedgerError, Unauthorized
+from kubetally.focus.pipeline import Pipeline
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
 from kubetally.mcp import Backend, McpHttpApp
@@ -65,6 +66,7 @@ class _State:
     ledger: Ledger | None = None
     ledger_error: str | None = None
     loop: FollowLoop | None = None
+    pipeline: PipelineLoop | None = None
     owns_ledger: bool = field(default=False)
     auth: Authenticator | None = None
     """Checks the credentials of every protected route; ``None`` when authentication is off."""
@@ -106,6 +108,7 @@ def create_app(
     auth: Authenticator | None = None,
     cors_origins: Sequence[str] = (),
     mcp_only_port: int | None = None,
+    pipeline: Pipeline | None = None,
 ) -> FastAPI:
     """The serve app over the ledger at ``ledger_path``.
 
@@ -114,7 +117,9 @@ def create_app(
     relative windows and ingest ages; a query whose window is longer than ``max_window_days`` is refused (400).
     With ``auth``, every route but ``/healthz``, ``/readyz``, ``/version`` and the schema pages needs credentials
     (401 otherwise) and scoped identities see only their own costs; ``cors_origins`` may call the API from a
-    browser. Requests that arrive on ``mcp_only_port`` may only reach ``/mcp`` (404 elsewhere).
+    browser. Requests that arrive on ``mcp_only_port`` may only reach ``/mcp`` (404 elsewhere). ``pipeline``
+    (whose ledger must be that file, writable) polls its cloud bill endpoints in the background, and its
+    ``billed_cost`` gauge is on ``/metrics``.
     """
     path = Path(ledger_path)
     if interval_seconds <= 0:
@@ -123,6 +128,8 @@ def create_app(
         raise InvalidParameter("max_window_days", f"must be positive, got {max_window_days}")
     if follower is not None and follower.ledger.path.resolve() != path.resolve():
         raise InvalidParameter("follower", f"writes {follower.ledger.path}, not the served ledger {path}")
+    if pipeline is not None and pipeline.ledger.path.resolve() != path.resolve():
+        raise InvalidParameter("pipeline", f"writes {pipeline.ledger.path}, not the served ledger {path}")
     registry = CollectorRegistry()
     telemetry = Telemetry(registry)
     book = prices if prices is not None else (follower.prices if follower is not None else None)
@@ -130,6 +137,8 @@ def create_app(
     if book is not None:
         state.currency = book.currency
     registry.register(LedgerCollector(state.reader, book, telemetry, clock))
+    if pipeline is not None:
+        registry.register(pipeline.collector)
     mcp = McpHttpApp(
         Backend(state.reader, clock, state.cache, max_window_days),
         None if auth is None else auth.authenticate,
@@ -138,7 +147,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        _start(state, follower, interval_seconds)
+        _start(state, follower, interval_seconds, pipeline)
         try:
             async with mcp.running():
                 yield
@@ -168,6 +177,10 @@ def create_app(
     app.include_router(router, dependencies=protected)
     app.include_router(router, prefix="/model", dependencies=protected)
     app.include_router(legacy.router, prefix="/model", dependencies=protected)
+    app.include_router(cloud.router, dependencies=protected)
+    app.include_router(cloud.router, prefix="/model", dependencies=protected)
+    app.include_router(focus.router, dependencies=protected)
+    app.include_router(focus.router, prefix="/model", dependencies=protected)
     app.include_router(ui_router)
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
 
@@ -191,11 +204,16 @@ def create_app(
     return app
 
 
-def _start(state: _State, follower: Follower | None, interval_seconds: float) -> None:
+def _start(state: _State, follower: Follower | None, interval_seconds: float, pipeline: Pipeline | None) -> None:
+    if pipeline is not None:
+        state.ledger = pipeline.ledger
+        state.pipeline = PipelineLoop(pipeline)
+        state.pipeline.start()
     if follower is not None:
         state.ledger = follower.ledger
         state.loop = FollowLoop(follower, state.telemetry, interval_seconds)
         state.loop.start()
+    if state.ledger is not None:
         return
     try:
         state.ledger = Ledger.open(state.ledger_path, read_only=True)
@@ -207,6 +225,8 @@ def _start(state: _State, follower: Follower | None, interval_seconds: float) ->
 def _stop(state: _State) -> None:
     if state.loop is not None:
         state.loop.stop()
+    if state.pipeline is not None:
+        state.pipeline.stop()
     if state.owns_ledger and state.ledger is not None:
         state.ledger.close()
     state.ledger = None

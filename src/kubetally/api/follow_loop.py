@@ -1,12 +1,16 @@
-"""The background thread that runs a Follower's steps on an interval, for ``kubetally serve``."""
+"""The background threads of ``kubetally serve``: a Follower's steps on an interval, and a FOCUS Pipeline's polls."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
+from datetime import datetime
 
 from kubetally.api.metrics import Telemetry
 from kubetally.errors import KubetallyError
+from kubetally.focus.pipeline import Pipeline
+from kubetally.focus.reconcile import reconcile_written
 from kubetally.ingest.follow import Follower, FollowReport
 
 LOG = logging.getLogger(__name__)
@@ -55,9 +59,43 @@ class FollowLoop:
         self.telemetry.ingest_errors.inc(len(report.failures))
         self.last_report = report
         self.last_error = report.failures[-1] if report.failures else None
+        if report.written_span is not None:
+            self._reconcile(*report.written_span)
         self.steps += 1
+
+    def _reconcile(self, start: datetime, end: datetime) -> None:
+        """Apply the cloud bill again to hours the step rewrote (a write resets their bill adjustments)."""
+        try:
+            reconcile_written(self.follower.ledger, start, end)
+        except KubetallyError as exc:
+            self.telemetry.ingest_errors.inc()
+            self.last_error = f"reconciliation of {start.isoformat()}–{end.isoformat()}: {exc.message}"
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.run_once()
             self._stop.wait(self.interval_seconds)
+
+
+class PipelineLoop:
+    """Runs ``pipeline`` (each endpoint polled at its interval) in a daemon thread until :meth:`stop`."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._stop = threading.Event()
+        self.pipeline = replace(pipeline, sleep=self._stop.wait)
+        self._thread = threading.Thread(target=self._run, name="kubetally-pipeline", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to stop and wait for the polls in progress to finish."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self.pipeline.run(self._stop)
+        except Exception:  # the API keeps serving; the log says why bills stopped arriving
+            LOG.exception("cloud bill pipeline stopped")

@@ -56,6 +56,7 @@ SUMMARY_FIELDS = (
     "networkCost",
     "loadBalancerCost",
     "pvCost",
+    "pvCostAdjustment",
     "ramByteRequestAverage",
     "ramByteUsageAverage",
     "ramCost",

@@ -10,7 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from kubetally import __version__
-from kubetally.cli import demo, ingest, mcp, password, report, serve, simulate
+from kubetally.cli import demo, ingest, mcp, password, pipeline, report, serve, simulate
+from kubetally.cli.cloud import cloud_costs_command
+from kubetally.cli.export import app as export_app
+from kubetally.cli.focus import app as focus_app
+from kubetally.cli.reconcile import reconcile_command
 from kubetally.errors import KubetallyError
 
 app = typer.Typer(
@@ -24,10 +28,15 @@ app.command("simulate")(simulate.simulate_command)
 app.command("ingest")(ingest.ingest_command)
 app.command("allocation")(report.allocation_command)
 app.command("assets")(report.assets_command)
+app.command("cloud-costs")(cloud_costs_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
 app.command("hash-password")(password.hash_password_command)
 app.command("mcp")(mcp.mcp_command)
+app.command("reconcile")(reconcile_command)
+app.command("pipeline")(pipeline.pipeline_command)
+app.add_typer(focus_app, name="focus")
+app.add_typer(export_app, name="export")
 
 
 @app.command("version")

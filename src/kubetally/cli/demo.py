@@ -9,14 +9,20 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from kubetally.cli.ingest import ingest_simulator, print_report
+from kubetally.cli.ingest import ingest_simulation, print_report
 from kubetally.cli.options import Seed, now, open_ledger
+from kubetally.cli.reconcile import summary_line
 from kubetally.cli.render import allocation_tables, print_tables
 from kubetally.cli.serve import Host, Port, run_server
+from kubetally.focus.read import read_focus
+from kubetally.focus.reconcile import reconcile_bill
 from kubetally.query import AllocationQuery, check_invariant, run_allocation
 from kubetally.settings import load_settings
+from kubetally.sources.simulator import Simulation, load_scenario, simulate, simulated_bill
 
 DEFAULT_DB = Path("demo-data/kubetally-demo.duckdb")
+SIMULATED_BILL = "simulated-bill.csv"
+"""The ``source`` of the demo's cloud bill rows."""
 
 
 def demo_command(
@@ -25,10 +31,18 @@ def demo_command(
     host: Host = "127.0.0.1",
     port: Port = 9003,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Exit after the report instead of serving.")] = False,
+    bill: Annotated[
+        bool,
+        typer.Option(
+            "--bill/--no-bill",
+            help="Also ingest the clusters' simulated cloud bill (FOCUS) and reconcile nodes and disks with it.",
+        ),
+    ] = True,
 ) -> None:
     """Simulate the `demo` clusters (2 clusters, ~30 nodes, ~300 pods, 7 days), cost them into a local ledger,
+    ingest the clusters' cloud bill (FOCUS 1.2, priced at AWS list prices) and reconcile nodes and disks with it,
     print the cost by namespace with idle and efficiency, check that every dollar adds up, then serve the ledger's
-    OpenCost API at http://127.0.0.1:9003 until stopped (Ctrl-C).
+    OpenCost API and web UI at http://127.0.0.1:9003 until stopped (Ctrl-C).
 
     Examples:
 
@@ -39,8 +53,12 @@ def demo_command(
     console = Console()
     settings = load_settings(None, db=db)
     db.parent.mkdir(parents=True, exist_ok=True)
-    report = ingest_simulator(settings, "demo", seed=seed, start=None, hours=None, now=now())
+    with console.status("simulating demo"):
+        sim = simulate(load_scenario("demo"), seed=seed, start=None, hours=None, now=now())
+    report = ingest_simulation(settings, sim, Console(stderr=True))
     print_report(report, console)
+    if bill:
+        _ingest_bill(db, sim, console)
     window = f"{report.start.isoformat().replace('+00:00', 'Z')},{report.end.isoformat().replace('+00:00', 'Z')}"
     query = AllocationQuery.from_params(
         {"window": window, "aggregate": "namespace", "includeIdle": "true", "accumulate": "true"}, now()
@@ -65,3 +83,14 @@ def demo_command(
         f"  try: curl '{url}/allocation?window={window}&aggregate=namespace'  ·  API docs: {url}/docs"
     )
     run_server(db, None, settings.pricebook(), host, port, timedelta(minutes=1))
+
+
+def _ingest_bill(db: Path, sim: Simulation, console: Console) -> None:
+    """Write the simulation's cloud bill into the ledger through the FOCUS reader, and reconcile with it."""
+    batch = read_focus(simulated_bill(sim).write_csv().encode(), SIMULATED_BILL)
+    with open_ledger(db) as ledger:
+        ledger.upsert_cloud_costs(batch.frame)
+        reconciled = reconcile_bill(ledger, batch.frame)
+    console.print(f"\n[bold]Cloud bill[/] ({batch.rows} FOCUS rows, {SIMULATED_BILL})")
+    if reconciled is not None:
+        console.print(f"Reconciled {summary_line(reconciled)}", highlight=False)

@@ -23,14 +23,16 @@ from kubetally.cli.options import (
     open_ledger,
     parse_instant,
 )
+from kubetally.cli.reconcile import summary_line
 from kubetally.domain.policy import BillingPolicy
 from kubetally.domain.pricing import PriceBook
 from kubetally.errors import InvalidParameter
+from kubetally.focus.reconcile import reconcile_written
 from kubetally.ingest import IngestReport, ingest
 from kubetally.settings import Settings, load_settings
 from kubetally.sources import HistorySource, StaticSource
 from kubetally.sources.prometheus import PrometheusSource
-from kubetally.sources.simulator import load_scenario, scenario_pricebook, simulate, to_history
+from kubetally.sources.simulator import Simulation, load_scenario, scenario_pricebook, simulate, to_history
 
 
 def ingest_command(
@@ -123,7 +125,15 @@ def ingest_simulator(
     console = console or Console(stderr=True)
     loaded = load_scenario(scenario)
     with console.status(f"simulating {scenario}"):
-        history = to_history(simulate(loaded, seed=seed, start=start, hours=hours, now=now))
+        sim = simulate(loaded, seed=seed, start=start, hours=hours, now=now)
+    return ingest_simulation(settings, sim, console)
+
+
+def ingest_simulation(settings: Settings, sim: Simulation, console: Console) -> IngestReport:
+    """Ingest all hours of a simulated cluster into ``settings.db``."""
+    loaded = sim.scenario
+    with console.status(f"costing {loaded.name}"):
+        history = to_history(sim)
     prices = pricebook_for(settings, scenario_pricebook(loaded))
     source = StaticSource(name=f"simulator:{loaded.name}", history=history)
     return run_ingest(source, settings.db, prices, settings.policy(), history.start, history.end, console)
@@ -152,17 +162,22 @@ def run_ingest(
         TextColumn("hours"),
         TimeElapsedColumn(),
     )
-    with open_ledger(db) as ledger, Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(source.name, total=int((end - start).total_seconds() // 3600))
-        return ingest(
-            source,
-            ledger,
-            prices=prices,
-            policy=policy,
-            start=start,
-            end=end,
-            progress=lambda done, _total: progress.update(task, completed=done),
-        )
+    with open_ledger(db) as ledger:
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(source.name, total=int((end - start).total_seconds() // 3600))
+            report = ingest(
+                source,
+                ledger,
+                prices=prices,
+                policy=policy,
+                start=start,
+                end=end,
+                progress=lambda done, _total: progress.update(task, completed=done),
+            )
+        reconciled = reconcile_written(ledger, start, end)
+    if reconciled is not None:
+        console.print(f"Reconciled with the cloud bill in the ledger: {summary_line(reconciled)}", highlight=False)
+    return report
 
 
 def print_report(report: IngestReport, console: Console | None = None) -> None:

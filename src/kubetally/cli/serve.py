@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from kubetally.api.auth import ApiAccess
 from kubetally.cli.options import Config, Db, PriceSheet, Pricing, now, open_ledger
+from kubetally.cli.pipeline import SecretsDir, pipeline_targets
 from kubetally.domain.pricing import PriceBook
 from kubetally.domain.window import parse_duration
 from kubetally.errors import InvalidParameter
+from kubetally.focus.pipeline import Pipeline
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
 from kubetally.settings import Settings, load_settings
@@ -38,6 +41,13 @@ McpPort = Annotated[
     int | None,
     typer.Option("--mcp-port", min=1, max=65535, help="Also answer /mcp on this port (OpenCost's MCP uses 8081)."),
 ]
+PipelineConfig = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pipeline-config",
+        help="Krateo ExporterScraperConfig YAML (repeatable): poll these cloud bill endpoints into the ledger too.",
+    ),
+]
 MaxWindowDays = Annotated[
     float | None,
     typer.Option("--max-window-days", min=1, help="Refuse queries whose window is longer (400 by default)."),
@@ -56,13 +66,17 @@ def serve_command(
     config: Config = None,
     max_window_days: MaxWindowDays = None,
     mcp_port: McpPort = None,
+    pipeline_config: PipelineConfig = None,
+    secrets_dir: SecretsDir = None,
 ) -> None:
     """Serve OpenCost's API (/allocation, /assets, also under /model), /metrics, /healthz, /readyz and /docs from
     the ledger, following a Prometheus hour by hour.
 
     With --prometheus-url, missing hours within --backfill are costed at start, each hour is costed as it
-    closes, and the current hour is kept provisional (rewritten once it closes). Without it, the ledger is
-    served read-only as it is.
+    closes, and the current hour is kept provisional (rewritten once it closes). With --pipeline-config, the
+    cloud bill endpoints of those Krateo documents are polled into the same ledger (as `kubetally pipeline` does,
+    with billed_cost on /metrics) and billed nodes and disks are reconciled. Without either, the ledger is served
+    read-only as it is.
 
     Examples:
 
@@ -87,17 +101,32 @@ def serve_command(
     prices = settings.pricebook()
     limit = settings.max_window_days
     access = ApiAccess.from_settings(settings)
-    if settings.prometheus_url is None:
+    targets = None
+    if pipeline_config:
+        targets = pipeline_targets(pipeline_config, secrets_dir, settings.db, Console(stderr=True))
+    if settings.prometheus_url is None and targets is None:
         open_ledger(settings.db, read_only=True).close()
         run_server(
             settings.db, None, prices, host, port, interval_span, access, max_window_days=limit, mcp_port=mcp_port
         )
         return
-    source = PrometheusSource(settings.prometheus_config())
     with open_ledger(settings.db) as ledger:
-        follower = _follower(source, ledger, prices, settings, backfill_span)
+        follower = None
+        if settings.prometheus_url is not None:
+            source = PrometheusSource(settings.prometheus_config())
+            follower = _follower(source, ledger, prices, settings, backfill_span)
+        pipeline = None if targets is None else Pipeline(targets[0], ledger, targets[1])
         run_server(
-            settings.db, follower, prices, host, port, interval_span, access, max_window_days=limit, mcp_port=mcp_port
+            settings.db,
+            follower,
+            prices,
+            host,
+            port,
+            interval_span,
+            access,
+            max_window_days=limit,
+            mcp_port=mcp_port,
+            pipeline=pipeline,
         )
 
 
@@ -118,8 +147,9 @@ def run_server(
     *,
     max_window_days: float = 400.0,
     mcp_port: int | None = None,
+    pipeline: Pipeline | None = None,
 ) -> None:
-    """Run the app under uvicorn until interrupted.
+    """Run the app under uvicorn until interrupted (with ``pipeline``, polling its endpoints in the background).
 
     With ``mcp_port``, the same process also listens there and answers only ``/mcp`` on it (for MCP clients set up
     for OpenCost's separate MCP port).
@@ -142,6 +172,7 @@ def run_server(
         auth=authenticator,
         cors_origins=rules.cors_origins,
         mcp_only_port=mcp_port,
+        pipeline=pipeline,
     )
     if mcp_port is None:
         uvicorn.run(app, host=host, port=port, log_level="info")

@@ -18,8 +18,9 @@ COST_PARTS = [
     "pv_cost",
     "network_cost",
     "load_balancer_cost",
+    *[f"{res}_bill_adjustment" for res in (*RESOURCES, "pv")],
 ]
-"""The columns whose sum is a row's ``total_cost``."""
+"""The columns whose sum is a row's ``total_cost`` (bill adjustments are 0 here: only a reconciled bill sets them)."""
 
 
 def conform(frame: pl.LazyFrame, schema: pl.Schema, missing_float: float | None = 0.0) -> pl.LazyFrame:

@@ -94,6 +94,8 @@ class FollowReport:
     """The end of the latest final hour in the ledger after the step (the ingest lag is ``now`` minus this)."""
     warnings: tuple[str, ...] = ()
     """The degraded inputs the source reported for this step's fetches, once each."""
+    written_span: tuple[datetime, datetime] | None = None
+    """From the first to the end of the last closed hour written in this step; None when none was."""
 
 
 class Follower:
@@ -130,13 +132,18 @@ class Follower:
         failures: list[str] = []
         warnings: dict[str, None] = {}
         written = 0
+        spans: list[tuple[datetime, datetime]] = []
         names = sorted(self._clusters) if self._clusters else None
         for start, end in missing_hours(self.ledger, names, now - self.backfill, current):
             for chunk_start, chunk_end in hour_chunks(start, end, self.chunk):
                 if self._write(chunk_start, chunk_end, failures, warnings, provisional=False):
                     written += int((chunk_end - chunk_start) / HOUR)
+                    spans.append((chunk_start, chunk_end))
         provisional = current if self._write(current, current + HOUR, failures, warnings, provisional=True) else None
-        return FollowReport(now, written, provisional, tuple(failures), self._latest_final_end(), tuple(warnings))
+        span = (spans[0][0], spans[-1][1]) if spans else None
+        return FollowReport(
+            now, written, provisional, tuple(failures), self._latest_final_end(), tuple(warnings), written_span=span
+        )
 
     def _write(
         self, start: datetime, end: datetime, failures: list[str], warnings: dict[str, None], *, provisional: bool

@@ -14,10 +14,20 @@ import fcntl
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from kubetally.errors import LedgerError
 from kubetally.ledger.rollup import rebuild
-from kubetally.ledger.schema import ROLLUP, SCHEMA_VERSION, TABLES, create_table_sql, ddl
+from kubetally.ledger.schema import (
+    ROLLUP,
+    SCHEMA_VERSION,
+    TABLES,
+    TableSpec,
+    create_table_sql,
+    ddl,
+    quote_identifier,
+    sql_type,
+)
 
 DUCKDB_MAGIC = b"DUCK"
 """Bytes 8-11 of every DuckDB database file."""
@@ -131,20 +141,61 @@ def create_schema(connection: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
-def _add_rollup(connection: duckdb.DuckDBPyConnection) -> None:
-    """Version 1 → 2: create ``allocations_daily`` and fill it from every hourly row."""
-    connection.execute(create_table_sql(TABLES[ROLLUP])).fetchall()
+def _build_rollup(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 1 → 2: fill ``allocations_daily`` (created empty by :func:`add_missing`) from every hourly row."""
     rebuild(connection)
 
 
-MIGRATIONS = {1: _add_rollup}
-"""Schema version → the step bringing a ledger of that version to the next one."""
+def _no_data_change(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 2 → 3: only new columns (bill adjustments, cloud bill columns) and tables, added by
+    :func:`add_missing`; every bill adjustment starts at 0."""
+
+
+MIGRATIONS = {1: _build_rollup, 2: _no_data_change}
+"""Schema version → the data step bringing a ledger of that version to the next one (after :func:`add_missing`
+has created every missing table and column)."""
+
+
+def default_sql(spec: TableSpec, column: str, dtype: pl.DataType) -> str:
+    """The value a column added to an existing table takes in its rows: 0 for the numbers of the fact tables and
+    the daily rollup (their sums must stay numbers) and for any ``*adjustment`` column, null otherwise."""
+    numeric = dtype == pl.Float64() or dtype == pl.Int64()
+    if numeric and (spec.fact or spec.name == ROLLUP or column.endswith("adjustment")):
+        return "0"
+    return "NULL"
+
+
+def add_missing(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create every table of :data:`TABLES` the file lacks and add every column its tables lack (inside the
+    caller's transaction). Returns what was added, as ``table`` or ``table.column``."""
+    columns: dict[str, set[str]] = {}
+    for table, column in connection.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal"
+    ).fetchall():
+        columns.setdefault(str(table), set()).add(str(column))
+    added: list[str] = []
+    for spec in TABLES.values():
+        present = columns.get(spec.name)
+        if present is None:
+            connection.execute(create_table_sql(spec)).fetchall()
+            added.append(spec.name)
+            continue
+        for column, dtype in spec.schema.items():
+            if column in present:
+                continue
+            connection.execute(
+                f"ALTER TABLE {spec.name} ADD COLUMN {quote_identifier(column)} {sql_type(dtype)} "
+                f"DEFAULT {default_sql(spec, column, dtype)}"
+            ).fetchall()
+            added.append(f"{spec.name}.{column}")
+    return added
 
 
 def migrate(connection: duckdb.DuckDBPyConnection, version: int) -> None:
     """Bring a ledger of an older ``version`` to :data:`SCHEMA_VERSION` in place, in one transaction."""
     connection.begin()
     try:
+        add_missing(connection)
         for step in range(version, SCHEMA_VERSION):
             MIGRATIONS[step](connection)
         connection.execute(

@@ -32,41 +32,84 @@ CLOUD_COSTS = pl.Schema(
     {
         "BillingAccountId": pl.String(),
         "BillingAccountName": pl.String(),
+        "BillingAccountType": pl.String(),
         "SubAccountId": pl.String(),
         "SubAccountName": pl.String(),
+        "SubAccountType": pl.String(),
+        "InvoiceId": pl.String(),
         "BillingPeriodStart": TIME,
         "BillingPeriodEnd": TIME,
         "ChargePeriodStart": TIME,
         "ChargePeriodEnd": TIME,
         "ChargeCategory": pl.String(),
+        "ChargeClass": pl.String(),
+        "ChargeFrequency": pl.String(),
         "ChargeDescription": pl.String(),
         "ProviderName": pl.String(),
         "PublisherName": pl.String(),
         "InvoiceIssuerName": pl.String(),
+        "ServiceProviderName": pl.String(),
+        "HostProviderName": pl.String(),
         "RegionId": pl.String(),
+        "RegionName": pl.String(),
         "AvailabilityZone": pl.String(),
         "ResourceId": pl.String(),
         "ResourceName": pl.String(),
         "ResourceType": pl.String(),
         "ServiceCategory": pl.String(),
+        "ServiceSubcategory": pl.String(),
         "ServiceName": pl.String(),
         "SkuId": pl.String(),
         "SkuPriceId": pl.String(),
+        "SkuMeter": pl.String(),
+        "PricingCategory": pl.String(),
         "PricingUnit": pl.String(),
         "PricingQuantity": pl.Float64(),
         "ConsumedUnit": pl.String(),
         "ConsumedQuantity": pl.Float64(),
         "ListUnitPrice": pl.Float64(),
+        "ContractedUnitPrice": pl.Float64(),
         "ListCost": pl.Float64(),
         "ContractedCost": pl.Float64(),
         "EffectiveCost": pl.Float64(),
         "BilledCost": pl.Float64(),
         "BillingCurrency": pl.String(),
+        "CommitmentDiscountId": pl.String(),
+        "CommitmentDiscountName": pl.String(),
+        "CommitmentDiscountCategory": pl.String(),
+        "CommitmentDiscountType": pl.String(),
+        "CapacityReservationId": pl.String(),
         "Tags": STRING_MAP,
         "source": pl.String(),
     }
 )
-"""FOCUS 1.2 cost rows (a column subset); ``source`` names the endpoint or file the rows came from."""
+"""FOCUS cost rows (the 1.0–1.3 columns worth keeping); ``source`` names the endpoint or file the rows came from.
+
+Keyed like Krateo's table (see :data:`TABLES`); 1.3's ``ServiceProviderName`` fills ``ProviderName`` when a file
+has no ``ProviderName``."""
+
+CLOUD_USAGE = pl.Schema(
+    {
+        "ResourceId": pl.String(),
+        "metricName": pl.String(),
+        "timestamp": TIME,
+        "average": pl.Float64(),
+        "unit": pl.String(),
+        "source": pl.String(),
+    }
+)
+"""Usage metrics of cloud resources (Krateo ``metricType: resource``), joined to ``cloud_costs`` on ``ResourceId``."""
+
+CLOUD_SOURCES = pl.Schema(
+    {
+        "source": pl.String(),
+        "table_name": pl.String(),
+        "last_ingest": TIME,
+        "rows": pl.Int64(),
+    }
+)
+"""Per source (file, URL or Krateo table name) and cloud table: when rows were last upserted, and how many rows
+that write held."""
 
 INGEST_RUNS = pl.Schema(
     {
@@ -89,9 +132,12 @@ INGEST_RUNS = pl.Schema(
 LEDGER_META = pl.Schema({"key": pl.String(), "value": pl.String()})
 """Key/value facts about the ledger file itself: ``schema_version`` and ``generation``."""
 
-SCHEMA_VERSION = 2
-"""The version of the table layout below. Version 1 lacked ``allocations_daily``: such a ledger is migrated when
-opened for writing (the rollup is built from its hourly rows); a newer version is refused."""
+SCHEMA_VERSION = 3
+"""The version of the table layout below. An older ledger is migrated when opened for writing
+(:func:`kubetally.ledger.opening.migrate`): missing tables are created and missing columns added (numeric
+columns of the fact and rollup tables as 0, others null); a version-1 ledger also gets its ``allocations_daily``
+built from its hourly rows. Version 2 lacked the bill adjustment columns and the cloud tables' newer columns. A
+newer version is refused."""
 
 HOUR_COVERAGE = pl.Schema(
     {"cluster": pl.String(), "hour": TIME, "generation": pl.Int64(), "run_id": pl.String()},
@@ -196,6 +242,12 @@ TABLES: dict[str, TableSpec] = {
         ),
         ("ChargePeriodStart",),
         False,
+    ),
+    "cloud_usage": TableSpec(
+        "cloud_usage", CLOUD_USAGE, ("ResourceId", "metricName", "timestamp"), ("timestamp",), False
+    ),
+    "cloud_sources": TableSpec(
+        "cloud_sources", CLOUD_SOURCES, ("source", "table_name"), ("source", "table_name"), False
     ),
     "ingest_runs": TableSpec("ingest_runs", INGEST_RUNS, ("run_id", "cluster"), ("generation",), False),
     "hour_coverage": TableSpec("hour_coverage", HOUR_COVERAGE, ("cluster", "hour"), _FACT_SORT, False),

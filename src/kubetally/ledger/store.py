@@ -26,6 +26,8 @@ import polars as pl
 from kubetally.costs import CostResult
 from kubetally.errors import LedgerError
 from kubetally.history import STRING_MAP
+from kubetally.ledger.adjustments import AdjustmentWrite, apply_bill_adjustments
+from kubetally.ledger.cloud import CloudWrite, upsert
 from kubetally.ledger.frames import RESULT_TABLES, cluster_names, coverage_frame, hour_range, result_frames
 from kubetally.ledger.opening import connect, prepare_schema
 from kubetally.ledger.rollup import refresh_days
@@ -246,6 +248,40 @@ class Ledger:
                     f"ledger {self._path}: write of {list(names)} failed and was rolled back: {exc}"
                 ) from exc
 
+    def upsert_cloud_costs(self, frame: pl.DataFrame) -> CloudWrite:
+        """Upsert FOCUS cost rows (exactly the ``cloud_costs`` columns) by Krateo's key, in one transaction."""
+        return self._upsert_cloud("cloud_costs", frame)
+
+    def upsert_cloud_usage(self, frame: pl.DataFrame) -> CloudWrite:
+        """Upsert cloud usage rows by ``(ResourceId, metricName, timestamp)``, in one transaction."""
+        return self._upsert_cloud("cloud_usage", frame)
+
+    def apply_bill_adjustments(
+        self,
+        allocations: pl.DataFrame,
+        assets: pl.DataFrame,
+        *,
+        start: datetime,
+        end: datetime,
+        expected_generation: int | None = None,
+    ) -> AdjustmentWrite:
+        """Set the bill adjustments of every row with an hour in ``[start, end)``, in one transaction (see
+        :func:`kubetally.ledger.adjustments.apply_bill_adjustments`)."""
+        if self._read_only:
+            raise LedgerError(f"ledger {self._path} is open read-only and cannot be written")
+        with self._write_lock:
+            self._check_open()
+            return apply_bill_adjustments(
+                self._connection, allocations, assets, start=start, end=end, expected_generation=expected_generation
+            )
+
+    def _upsert_cloud(self, table: str, frame: pl.DataFrame) -> CloudWrite:
+        if self._read_only:
+            raise LedgerError(f"ledger {self._path} is open read-only and cannot be written")
+        with self._write_lock:
+            self._check_open()
+            return upsert(self._connection, table, frame, self._clock())
+
     def _write_transaction(self, frames: dict[str, pl.DataFrame], scope: _Scope) -> WriteReport:
         connection = self._connection
         self._step("begin")
@@ -357,4 +393,4 @@ class Ledger:
             raise LedgerError(f"ledger {self._path} is closed")
 
 
-__all__ = ["RESULT_TABLES", "Clock", "Hook", "Ledger", "RunInfo", "WriteReport"]
+__all__ = ["RESULT_TABLES", "Clock", "CloudWrite", "Hook", "Ledger", "RunInfo", "WriteReport"]

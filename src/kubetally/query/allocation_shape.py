@@ -4,8 +4,9 @@ Derived fields: ``minutes`` spans the first to the last hour bucket of the alloc
 ``cpuCores = cpuCoreHours / hours`` (likewise RAM, GPU, PV); request and usage averages are Σ average x running
 minutes / ``minutes`` (time-weighted, so an aggregate's average is the sum of its members'); efficiency is
 usage / request (1 with usage but no request, 0 otherwise); ``totalCost`` is the sum of every resource cost and
-adjustment plus ``sharedCost`` and ``externalCost``. Shared idle is included in ``cpuCost``/``ramCost``/``gpuCost``
-and reported again in ``cpuCostIdle``/``ramCostIdle``/``gpuCostIdle``.
+adjustment plus ``sharedCost`` and ``externalCost``. ``*CostAdjustment`` is the over-commit adjustment plus the
+reconciled bill's adjustment (:data:`kubetally.query.sql.SOURCE_VALUES`). Shared idle is included in
+``cpuCost``/``ramCost``/``gpuCost`` and reported again in ``cpuCostIdle``/``ramCostIdle``/``gpuCostIdle``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def _derived(frame: pl.DataFrame) -> pl.DataFrame:
             gpu,
             pl.col("gpu_cost_adjustment"),
             pl.col("pv_cost"),
+            pl.col("pv_cost_adjustment"),
             pl.col("network_cost"),
             pl.col("load_balancer_cost"),
             pl.col("shared_cost"),
@@ -196,7 +198,7 @@ def _allocation(
         "pvByteHours": row["pv_byte_hours"],
         "pvCost": row["pv_cost"],
         "pvs": pvs.get((row["set_idx"], row["name"])),
-        "pvCostAdjustment": 0.0,
+        "pvCostAdjustment": row["pv_cost_adjustment"],
         "ramBytes": row["ramBytes"],
         "ramByteRequestAverage": row["ramByteRequestAverage"],
         "ramByteUsageAverage": row["ramByteUsageAverage"],

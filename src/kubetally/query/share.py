@@ -25,6 +25,7 @@ COST_COLUMNS: tuple[str, ...] = (
     "gpu_cost_adjustment",
     "gpu_cost_idle",
     "pv_cost",
+    "pv_cost_adjustment",
     "network_cost",
     "load_balancer_cost",
     "shared_cost",

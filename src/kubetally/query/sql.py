@@ -37,6 +37,7 @@ SUM_COLUMNS: tuple[str, ...] = (
     "gpu_cost_adjustment",
     "pv_byte_hours",
     "pv_cost",
+    "pv_cost_adjustment",
     "network_transfer_bytes",
     "network_receive_bytes",
     "network_cross_zone_cost",
@@ -45,7 +46,23 @@ SUM_COLUMNS: tuple[str, ...] = (
     "network_cost",
     "load_balancer_cost",
 )
-"""Ledger columns summed over each group."""
+"""Columns summed over each group: ledger columns, with the bill adjustments folded in by :data:`SOURCE_VALUES`."""
+
+SOURCE_VALUES: dict[str, str] = {
+    **{
+        f"{r}_cost": f"{r}_cost + CASE WHEN kind = 'idle' THEN {r}_bill_adjustment ELSE 0 END"
+        for r in ("cpu", "ram", "gpu")
+    },
+    **{
+        f"{r}_cost_adjustment": f"{r}_cost_adjustment + CASE WHEN kind = 'idle' THEN 0 ELSE {r}_bill_adjustment END"
+        for r in ("cpu", "ram", "gpu")
+    },
+    "pv_cost_adjustment": "pv_bill_adjustment",
+}
+"""How the read rows fold a reconciled bill's adjustments into the query columns: a row's ``*_bill_adjustment``
+joins its over-commit ``*_cost_adjustment`` (``pv_cost_adjustment`` is only the bill's); an idle row's joins its
+idle cost, since what a node was billed beyond what workloads were charged is idle. Every other column is read
+as stored. So ``*Cost + *CostAdjustment`` of a node's rows and idle add up to the node's billed cost."""
 
 TIME_WEIGHTED: tuple[tuple[str, str], ...] = (
     ("cpu_request_minutes", "cpu_core_request_average"),
@@ -136,7 +153,7 @@ def allocation_source_sql(window: Window, sets: Sequence[Window], *, rollup: boo
     """
     split = spans(window, sets, rollup=rollup)
     keys = ", ".join(_SOURCE_KEYS)
-    values = ", ".join((*SUM_COLUMNS, *_MAXIMA))
+    values = ", ".join((*(f"{SOURCE_VALUES[c]} AS {c}" if c in SOURCE_VALUES else c for c in SUM_COLUMNS), *_MAXIMA))
     sql = Sql()
     for start, end in split.hours:
         products = ", ".join(f"{average} * running_minutes AS {name}" for name, average in TIME_WEIGHTED)

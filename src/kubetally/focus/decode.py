@@ -1,0 +1,76 @@
+"""Turning the bytes of a FOCUS file into a raw Polars frame: CSV, gzip'ed CSV or Parquet, told apart by content.
+
+The format comes from the bytes, never from a file name or a Content-Type: gzip data starts with ``1f 8b``
+(decompressed once, then detected again), Parquet starts and ends with ``PAR1``, anything else is read as UTF-8
+CSV with a header row (a leading byte-order mark is dropped). CSV columns are all read as strings and typed later
+(:mod:`kubetally.focus.validate`); Parquet columns keep their stored types. Anything unreadable raises
+:class:`~kubetally.errors.FocusFileError` with row 0 (the file as a whole).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+
+import polars as pl
+
+from kubetally.errors import FocusFileError
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def file_format(data: bytes) -> str:
+    """``gzip``, ``parquet`` or ``csv``, from the leading (and for Parquet trailing) bytes of ``data``."""
+    if data.startswith(GZIP_MAGIC):
+        return "gzip"
+    if data.startswith(PARQUET_MAGIC) and data.endswith(PARQUET_MAGIC) and len(data) >= 8:
+        return "parquet"
+    return "csv"
+
+
+def decode(data: bytes, name: str) -> pl.DataFrame:
+    """The rows of a FOCUS file: CSV columns as strings, Parquet columns as stored."""
+    if file_format(data) == "gzip":
+        data = gunzip(data, name)
+        if file_format(data) == "gzip":
+            raise FocusFileError(name, [(0, "gzip data holds more gzip data; compress the file once")])
+    if file_format(data) == "parquet":
+        return read_parquet(data, name)
+    return read_csv(data, name)
+
+
+def gunzip(data: bytes, name: str) -> bytes:
+    """The decompressed content of gzip ``data``; a truncated or damaged stream is refused."""
+    try:
+        return gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise FocusFileError(name, [(0, f"the gzip data is truncated or damaged ({exc})")]) from exc
+
+
+def read_parquet(data: bytes, name: str) -> pl.DataFrame:
+    """The rows of a Parquet file."""
+    try:
+        return pl.read_parquet(io.BytesIO(data))
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise FocusFileError(name, [(0, f"the file looks like Parquet but cannot be read ({exc})")]) from exc
+
+
+def read_csv(data: bytes, name: str) -> pl.DataFrame:
+    """The rows of a UTF-8 CSV file with a header row, every column a string."""
+    data = data.removeprefix(UTF8_BOM)
+    if not data.strip():
+        raise FocusFileError(name, [(0, "the file is empty: expected CSV with a header row, or Parquet")])
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FocusFileError(
+            name, [(0, f"the file is neither UTF-8 CSV nor Parquet nor gzip (byte {exc.start} is not UTF-8)")]
+        ) from exc
+    try:
+        return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=True)
+    except pl.exceptions.PolarsError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FocusFileError(name, [(0, f"the file is not valid CSV ({reason})")]) from exc

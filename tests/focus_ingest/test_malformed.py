@@ -1,0 +1,138 @@
+"""Bad FOCUS files are rejected whole, with their row numbers and reasons, and leave the ledger as it was."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from kubetally.errors import FocusFileError, InvalidInput
+from kubetally.focus import read_focus
+from tests.focus_ingest.conftest import BASE_ROW, SAMPLE_FILES, bill, ingest, snapshot
+
+
+def _with_row(row: int, change: dict[str, str], rows: int = 9) -> bytes:
+    """A bill of ``rows`` distinct valid rows whose data row ``row`` (1-based) carries ``change``."""
+    return bill([{"ResourceId": f"vm-{i}", **(change if i == row else {})} for i in range(1, rows + 1)])
+
+
+CASES: dict[str, tuple[bytes, list[str]]] = {
+    "bad number on row 7": (_with_row(7, {"BilledCost": "12,50"}), ["row 7", "BilledCost '12,50' is not a number"]),
+    "bad date": (_with_row(3, {"ChargePeriodStart": "2026-05-32T00:00:00Z"}), ["row 3", "ChargePeriodStart"]),
+    "non-UTC offset": (_with_row(2, {"ChargePeriodEnd": "2026-05-01T03:00:00+02:00"}), ["row 2", "is not UTC"]),
+    "date without zone": (_with_row(4, {"BillingPeriodEnd": "2026-06-01T00:00:00"}), ["row 4", "BillingPeriodEnd"]),
+    "missing mandatory column": (bill([{}], drop=["BillingCurrency"]), ["missing mandatory", "BillingCurrency"]),
+    "not a CSV": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", ["neither UTF-8 CSV nor Parquet"]),
+    "truncated gzip": (gzip.compress(_with_row(0, {}))[:-12], ["gzip data is truncated"]),
+    "damaged Parquet": (b"PAR1" + b"\x00" * 64 + b"PAR1", ["Parquet but cannot be read"]),
+    "unknown ChargeCategory": (_with_row(5, {"ChargeCategory": "Refund"}), ["row 5", "ChargeCategory 'Refund'"]),
+    "period end before start": (
+        _with_row(6, {"ChargePeriodEnd": "2026-04-30T00:00:00Z"}),
+        ["row 6", "ChargePeriodStart", "not before ChargePeriodEnd"],
+    ),
+    "tags that are not an object": (_with_row(8, {"Tags": '["a"]'}), ["row 8", "is not a JSON object"]),
+    "empty BilledCost": (_with_row(1, {"BilledCost": ""}), ["row 1", "BilledCost is empty"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_bad_file_is_rejected_and_the_ledger_is_unchanged(
+    case: str, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, needles = CASES[case]
+    assert ingest(capsys, monkeypatch, db, SAMPLE_FILES["aws-1.2"]).code == 0
+    before = snapshot(db)
+    bad = tmp_path / "bad-bill"
+    bad.write_bytes(data)
+    run = ingest(capsys, monkeypatch, db, SAMPLE_FILES["azure-1.2"], bad)
+    assert run.code == 2
+    assert "Traceback" not in run.err
+    message = " ".join(run.err.split())
+    assert str(bad) in message
+    for needle in needles:
+        assert needle in message, message
+    after = snapshot(db)
+    assert after.keys() == before.keys()
+    for table, frame in before.items():
+        assert_frame_equal(after[table], frame, check_exact=True)
+
+
+def test_every_problem_is_collected_and_the_message_shows_the_first_ten() -> None:
+    rows = [{"ResourceId": f"vm-{i}", "EffectiveCost": f"cost-{i}"} for i in range(1, 15)]
+    rows[2]["ChargePeriodStart"] = "yesterday"
+    with pytest.raises(FocusFileError) as raised:
+        read_focus(bill(rows), "many.csv")
+    problems = raised.value.problems
+    assert [row for row, _ in problems] == sorted([*range(1, 15), 3])
+    assert (3, "ChargePeriodStart 'yesterday' is not a UTC date-time YYYY-MM-DDTHH:mm:ssZ") in problems
+    assert (14, "EffectiveCost 'cost-14' is not a number") in problems
+    message = raised.value.message
+    assert message.startswith("FOCUS file many.csv rejected (15 problems)")
+    assert "row 9:" in message
+    assert "row 10:" not in message
+    assert message.endswith("and 5 more")
+    assert isinstance(raised.value, InvalidInput)
+
+
+def test_a_value_that_failed_to_parse_is_not_also_reported_as_empty() -> None:
+    with pytest.raises(FocusFileError) as raised:
+        read_focus(_with_row(2, {"BilledCost": "n/a"}), "one.csv")
+    assert raised.value.problems == [(2, "BilledCost 'n/a' is not a number")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-05-01T00:00:00Z", "2026-05-01T00:00:00+00:00"),
+        ("2026-05-01T00:00:00.250Z", "2026-05-01T00:00:00.250000+00:00"),
+        ("2026-05-01T00:00:00+00:00", "2026-05-01T00:00:00+00:00"),
+        ("2026-05-01 00:00:00Z", "2026-05-01T00:00:00+00:00"),
+    ],
+)
+def test_utc_date_times_are_accepted_in_their_lenient_forms(text: str, expected: str) -> None:
+    batch = read_focus(bill([{"ChargePeriodStart": text}]), "ok.csv")
+    assert batch.frame.get_column("ChargePeriodStart")[0].isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-05-01T00:00:00-05:00", "2026-05-01", "01/05/2026 00:00", "2026-05-01T24:00:00Z"]
+)
+def test_other_date_times_are_problems(text: str) -> None:
+    with pytest.raises(FocusFileError) as raised:
+        read_focus(bill([{"ChargePeriodStart": text}]), "dates.csv")
+    assert raised.value.problems[0][0] == 1
+    assert "ChargePeriodStart" in raised.value.problems[0][1]
+
+
+def test_empty_strings_are_null_and_tag_values_are_text() -> None:
+    tags = '{"team":"a","size":3,"on":true,"none":null,"nested":{"k":[1,2]}}'
+    batch = read_focus(bill([{"ResourceName": "", "ChargeClass": "", "Tags": tags}]), "tags.csv")
+    row = batch.frame.row(0, named=True)
+    assert row["ResourceName"] is None
+    assert row["ChargeClass"] is None
+    assert {t["key"]: t["value"] for t in row["Tags"]} == {
+        "team": "a",
+        "size": "3",
+        "on": "true",
+        "none": None,
+        "nested": '{"k":[1,2]}',
+    }
+
+
+def test_a_parquet_column_of_the_wrong_type_is_a_file_problem() -> None:
+    frame = pl.read_csv(io.BytesIO(bill([{}])), infer_schema=False).with_columns(pl.lit(True).alias("BilledCost"))
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    with pytest.raises(FocusFileError) as raised:
+        read_focus(buffer.getvalue(), "typed.parquet")
+    assert raised.value.problems == [(0, "column BilledCost is stored as Boolean, not as a number")]
+
+
+def test_the_base_row_is_valid() -> None:
+    batch = read_focus(bill([{}]), "base.csv")
+    assert batch.version == "1.0"
+    assert batch.frame.get_column("BilledCost").to_list() == [float(BASE_ROW["BilledCost"])]
