@@ -56,6 +56,7 @@ test: lint typecheck imports unit
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.focus
 
 # Refresh the README's screenshots from the UI's end-to-end tests.
 screenshots: install

@@ -24,7 +24,9 @@ from typing import TypeVar
 import polars as pl
 
 from kubetally.domain.policy import BillingPolicy
+from kubetally.domain.pricing import PriceBook
 from kubetally.engine import compute
+from kubetally.history import ClusterHistory
 from kubetally.ledger import Ledger, RunInfo
 from kubetally.query import AllocationQuery, run_allocation
 from kubetally.sources.simulator import load_scenario, scenario_pricebook, simulate, to_history
@@ -71,6 +73,27 @@ def machine() -> str:
     return f"{model}, {cores} cores, {pages / 2**30:.0f} GiB RAM, Python {platform.python_version()}"
 
 
+def write_history(
+    ledger: Ledger, history: ClusterHistory, prices: PriceBook, policy: BillingPolicy
+) -> tuple[float, float, int, int]:
+    """Cost ``history`` a day at a time into ``ledger``: engine seconds, write seconds, container-hours, rows."""
+    engine_seconds = write_seconds = 0.0
+    container_hours = rows = 0
+    day = history.start
+    while day < history.end:
+        chunk = history.slice(day, min(day + timedelta(days=1), history.end))
+        began = time.perf_counter()
+        result = compute(chunk, prices, policy)
+        engine_seconds += time.perf_counter() - began
+        container_hours += result.allocations.filter(pl.col("kind") == "workload").height
+        rows += result.allocations.height
+        began = time.perf_counter()
+        ledger.write(result, clusters=chunk.clusters, start=chunk.start, end=chunk.end, run=RunInfo("bench"))
+        write_seconds += time.perf_counter() - began
+        day += timedelta(days=1)
+    return engine_seconds, write_seconds, container_hours, rows
+
+
 def run(nodes: int, pods: int, days: int, query_runs: int) -> list[Figure]:
     """Generate ``large``, cost it day by day, write it into a fresh ledger, then query it."""
     figures: list[Figure] = []
@@ -78,24 +101,11 @@ def run(nodes: int, pods: int, days: int, query_runs: int) -> list[Figure]:
     history, seconds = timed(lambda: to_history(simulate(scenario, seed=1, now=NOW)))
     figures.append(Figure("simulate", "seconds", seconds, "s", peak_rss_mib()))
 
-    prices, policy = scenario_pricebook(scenario), BillingPolicy()
-    engine_seconds = write_seconds = 0.0
-    container_hours = rows = 0
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "large.duckdb"
         with Ledger.open(db) as ledger:
-            day = history.start
-            while day < history.end:
-                chunk = history.slice(day, min(day + timedelta(days=1), history.end))
-                began = time.perf_counter()
-                result = compute(chunk, prices, policy)
-                engine_seconds += time.perf_counter() - began
-                container_hours += result.allocations.filter(pl.col("kind") == "workload").height
-                rows += result.allocations.height
-                began = time.perf_counter()
-                ledger.write(result, clusters=chunk.clusters, start=chunk.start, end=chunk.end, run=RunInfo("bench"))
-                write_seconds += time.perf_counter() - began
-                day += timedelta(days=1)
+            written = write_history(ledger, history, scenario_pricebook(scenario), BillingPolicy())
+        engine_seconds, write_seconds, container_hours, rows = written
         figures.append(
             Figure("engine", "container-hours/s", container_hours / engine_seconds, "rows/s", peak_rss_mib())
         )
@@ -117,15 +127,18 @@ def run(nodes: int, pods: int, days: int, query_runs: int) -> list[Figure]:
     return figures
 
 
-def main() -> None:
-    """Parse flags, run, print a markdown table and save the JSON results."""
-    parser = argparse.ArgumentParser(description=__doc__)
+def arguments(description: str | None, query_runs: int) -> argparse.Namespace:
+    """The flags every benchmark of the ``large`` scenario takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--nodes", type=int, default=400)
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--query-runs", type=int, default=20)
-    args = parser.parse_args()
-    figures = run(args.nodes, args.pods, args.days, args.query_runs)
+    parser.add_argument("--query-runs", type=int, default=query_runs)
+    return parser.parse_args()
+
+
+def publish(figures: list[Figure], args: argparse.Namespace, results: Path) -> None:
+    """Print the figures as a markdown table under the date, machine and scenario, and save them as JSON."""
     header = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": machine(),
@@ -135,7 +148,13 @@ def main() -> None:
     print("| stage | figure | value | peak RSS (MiB) |\n|---|---|---:|---:|")
     for figure in figures:
         print(f"| {figure.stage} | {figure.metric} | {figure.value:,.1f} {figure.unit} | {figure.peak_rss_mib:,.0f} |")
-    RESULTS.write_text(json.dumps({**header, "figures": [asdict(f) for f in figures]}, indent=2) + "\n")
+    results.write_text(json.dumps({**header, "figures": [asdict(f) for f in figures]}, indent=2) + "\n")
+
+
+def main() -> None:
+    """Parse flags, run, print a markdown table and save the JSON results."""
+    args = arguments(__doc__, query_runs=20)
+    publish(run(args.nodes, args.pods, args.days, args.query_runs), args, RESULTS)
 
 
 if __name__ == "__main__":

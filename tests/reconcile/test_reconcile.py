@@ -231,6 +231,39 @@ def test_a_window_inside_a_charge_period_reconciles_the_whole_period(ledger_path
     assert report.assets.get_column("hours").max() == 24 - start.hour
 
 
+def test_a_charge_period_of_several_days_is_spread_across_them_and_applied_day_by_day(ledger_path: Path) -> None:
+    with Ledger.open(ledger_path) as ledger:
+        start, end = bounds(ledger)
+        prices = hourly_prices(ledger).filter(pl.col("type") == "Node")
+        node = prices.get_column("provider_id").sort()[0]
+        estimate = float(prices.filter(pl.col("provider_id") == node).get_column("price").sum())
+        weekly = pl.DataFrame(
+            {
+                "ResourceId": [f"arn:aws:ec2:us-east-1:123456789012:instance/{node.rsplit('/', 1)[-1]}"],
+                "ServiceCategory": ["Compute"],
+                "ChargePeriodStart": [start],
+                "ChargePeriodEnd": [end],
+                "EffectiveCost": [estimate * 1.5],
+                "BilledCost": [estimate * 1.5],
+            }
+        )
+        ledger.upsert_cloud_costs(focus_rows(weekly))
+        report = reconcile(ledger, start, end)
+        days = ledger.fetch(
+            "SELECT date_trunc('day', hour) AS day, sum(total_cost) AS cost, sum(adjustment) AS adjustment "
+            "FROM assets WHERE provider_id = ? GROUP BY 1 ORDER BY 1",
+            [node],
+        )
+        spread = ledger.fetch(
+            "SELECT sum(cpu_bill_adjustment + ram_bill_adjustment + gpu_bill_adjustment) AS spread FROM allocations"
+        ).item()
+    assert report.applied is not None and report.applied.allocations_changed > 0
+    assert days.height >= 7, "the week's days each got their share"
+    assert days.get_column("cost").sum() == pytest.approx(estimate * 1.5, rel=REL)
+    assert (days.get_column("adjustment") > 0).all()
+    assert spread == pytest.approx(estimate * 0.5, rel=REL)
+
+
 V2_DROPPED = {
     "allocations": ("cpu_bill_adjustment", "ram_bill_adjustment", "gpu_bill_adjustment", "pv_bill_adjustment"),
     ROLLUP: ("cpu_bill_adjustment", "ram_bill_adjustment", "gpu_bill_adjustment", "pv_bill_adjustment"),

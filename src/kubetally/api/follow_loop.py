@@ -16,7 +16,27 @@ from kubetally.ingest.follow import Follower, FollowReport
 LOG = logging.getLogger(__name__)
 
 
-class FollowLoop:
+class _Background:
+    """A daemon thread running :meth:`_run` from :meth:`start` until :meth:`stop` (which waits for it)."""
+
+    def __init__(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to stop and wait for the work in progress to finish."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class FollowLoop(_Background):
     """Calls ``follower.step()`` every ``interval_seconds`` in a daemon thread until :meth:`stop`.
 
     A step that raises a KubetallyError (ledger or source) is counted and retried at the next interval; any other
@@ -24,23 +44,13 @@ class FollowLoop:
     """
 
     def __init__(self, follower: Follower, telemetry: Telemetry, interval_seconds: float) -> None:
+        super().__init__("kubetally-follow")
         self.follower = follower
         self.telemetry = telemetry
         self.interval_seconds = interval_seconds
         self.last_report: FollowReport | None = None
         self.last_error: str | None = None
         self.steps = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kubetally-follow", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the loop to stop and wait for the step in progress to finish."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
     def run_once(self) -> None:
         """One step, with its outcome recorded in the telemetry."""
@@ -77,22 +87,12 @@ class FollowLoop:
             self._stop.wait(self.interval_seconds)
 
 
-class PipelineLoop:
+class PipelineLoop(_Background):
     """Runs ``pipeline`` (each endpoint polled at its interval) in a daemon thread until :meth:`stop`."""
 
     def __init__(self, pipeline: Pipeline) -> None:
-        self._stop = threading.Event()
+        super().__init__("kubetally-pipeline")
         self.pipeline = replace(pipeline, sleep=self._stop.wait)
-        self._thread = threading.Thread(target=self._run, name="kubetally-pipeline", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the loop to stop and wait for the polls in progress to finish."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
     def _run(self) -> None:
         try:

@@ -18,7 +18,7 @@ from enum import Enum
 import polars as pl
 
 from kubetally.history import STRING_MAP, TIME
-from kubetally.ledger.schema import CLOUD_COSTS
+from kubetally.ledger.schema import CLOUD_COSTS, TABLES
 
 
 class Kind(Enum):
@@ -131,15 +131,7 @@ CHARGE_CATEGORIES: tuple[str, ...] = ("Usage", "Purchase", "Tax", "Credit", "Adj
 FALLBACKS: dict[str, str] = {"ProviderName": "ServiceProviderName"}
 """A column filled from another one when the file lacks it (1.3 files without the deprecated ``ProviderName``)."""
 
-KEY: tuple[str, ...] = (
-    "ResourceId",
-    "ResourceName",
-    "BillingPeriodStart",
-    "BillingPeriodEnd",
-    "ChargePeriodStart",
-    "ChargePeriodEnd",
-    "SkuPriceId",
-)
+KEY: tuple[str, ...] = TABLES["cloud_costs"].key
 """Krateo's key of a cost row (the ``cloud_costs`` key); rows of one file sharing it are folded into one."""
 
 SUMMED: tuple[str, ...] = (

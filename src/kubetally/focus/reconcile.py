@@ -92,9 +92,17 @@ class ReconciliationReport:
 
 
 @dataclass(frozen=True)
-class _Adjustments:
-    allocations: pl.DataFrame
-    assets: pl.DataFrame
+class _Plan:
+    """What a reconciliation changes, before the allocation rows are spread: per billed asset hour its delta
+    (small: one row per asset and hour), the asset adjustments, the report frames, and the volume rows the disk
+    deltas spread onto."""
+
+    asset_adjustments: pl.DataFrame
+    node_deltas: pl.DataFrame
+    """``cluster, hour, node, delta``."""
+    disk_deltas: pl.DataFrame
+    """``cluster, hour, pv, delta``."""
+    volume_rows: pl.DataFrame
     report: pl.DataFrame
     unmatched: pl.DataFrame
 
@@ -170,11 +178,21 @@ def _asset_hours(ledger: Ledger, start: datetime, end: datetime, keys: pl.DataFr
 
 
 def _node_rows(ledger: Ledger, start: datetime, end: datetime, nodes: pl.DataFrame) -> pl.DataFrame:
-    """Workload and idle rows of the node hours in ``nodes`` (``cluster``, ``hour``, ``node``), charged cost per
-    resource."""
+    """Workload and idle rows of the node hours in ``nodes`` (``cluster``, ``hour``, ``node``) within
+    ``[start, end)``, charged cost per resource."""
     charged = ", ".join(f"{r}_cost + {r}_cost_adjustment AS {r}" for r in ("cpu", "ram", "gpu"))
     frame = ledger.fetch(
         f"SELECT cluster, hour, kind, node, namespace, pod_uid, container, {charged} FROM allocations "
+        "WHERE hour >= ? AND hour < ? AND kind IN ('workload', 'idle') AND list_contains(?, node)",
+        [start, end, nodes.get_column("node").unique().to_list()],
+    )
+    return frame.join(nodes.select("cluster", "hour", "node").unique(), on=["cluster", "hour", "node"], how="semi")
+
+
+def _node_hours_with_rows(ledger: Ledger, start: datetime, end: datetime, nodes: pl.DataFrame) -> pl.DataFrame:
+    """The node hours of ``nodes`` that have workload or idle rows to spread onto (``cluster, hour, node``)."""
+    frame = ledger.fetch(
+        "SELECT DISTINCT cluster, hour, node FROM allocations "
         "WHERE hour >= ? AND hour < ? AND kind IN ('workload', 'idle') AND list_contains(?, node)",
         [start, end, nodes.get_column("node").unique().to_list()],
     )
@@ -200,19 +218,17 @@ def _volume_rows(ledger: Ledger, start: datetime, end: datetime, disks: pl.DataF
     return frame.join(disks.select("cluster", "hour", "pv").unique(), on=["cluster", "hour", "pv"], how="semi")
 
 
-def compute_adjustments(
-    ledger: Ledger, bills: pl.DataFrame, keys: pl.DataFrame, start: datetime, end: datetime
-) -> _Adjustments:
-    """The allocation and asset bill adjustments of ``[start, end)`` from ``bills``, and the report frames."""
+def _plan(ledger: Ledger, bills: pl.DataFrame, keys: pl.DataFrame, start: datetime, end: datetime) -> _Plan:
+    """The asset-hour deltas of ``[start, end)`` from ``bills``, and the report frames."""
     matched_keys = keys.join(bills.select("type", "key").unique(), on=["type", "key"], how="semi")
     assets = _asset_hours(ledger, start, end, matched_keys)
     nodes = assets.filter(pl.col("type") == "Node").select("cluster", "hour", node="name")
     disks = assets.filter(pl.col("type") == "Disk").select("cluster", "hour", pv="name")
-    node_rows = _node_rows(ledger, start, end, nodes) if nodes.height else pl.DataFrame()
+    node_hours = _node_hours_with_rows(ledger, start, end, nodes) if nodes.height else pl.DataFrame()
     volume_rows = _volume_rows(ledger, start, end, disks) if disks.height else pl.DataFrame()
     receiving = []
-    if node_rows.height:
-        receiving.append(node_rows.select("cluster", "hour", "node", type=pl.lit("Node")).unique())
+    if node_hours.height:
+        receiving.append(node_hours.select("cluster", "hour", "node", type=pl.lit("Node")))
     if volume_rows.height:
         receiving.append(
             volume_rows.select("cluster", "hour", pl.col("pv").alias("node"), type=pl.lit("Disk")).unique()
@@ -230,19 +246,31 @@ def compute_adjustments(
     asset_adjustments = hours.filter(pl.col("delta") != 0.0).select(
         *ASSET_HOUR, adjustment=pl.col("delta").cast(pl.Float64)
     )
-    node_deltas = hours.filter(pl.col("type") == "Node").select("cluster", "hour", "delta", node="name")
-    disk_deltas = hours.filter(pl.col("type") == "Disk").select("cluster", "hour", "delta", pv="name")
-    parts = []
-    if node_deltas.height:
-        parts.append(node_parts(node_deltas, node_rows))
-    if disk_deltas.height:
-        parts.append(disk_parts(disk_deltas, volume_rows))
-    return _Adjustments(
-        allocations=combine(parts),
-        assets=asset_adjustments.select(pl.col(c).cast(t) for c, t in ASSET_ADJUSTMENTS.items()),
+    return _Plan(
+        asset_adjustments=asset_adjustments.select(pl.col(c).cast(t) for c, t in ASSET_ADJUSTMENTS.items()),
+        node_deltas=hours.filter(pl.col("type") == "Node").select("cluster", "hour", "delta", node="name"),
+        disk_deltas=hours.filter(pl.col("type") == "Disk").select("cluster", "hour", "delta", pv="name"),
+        volume_rows=volume_rows,
         report=_asset_report(hours),
         unmatched=_unmatched_report(bills.join(unmatched_ids, on="bill_id", how="semi")),
     )
+
+
+def _in(frame: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    return frame.filter((pl.col("hour") >= start) & (pl.col("hour") < end)) if frame.height else frame
+
+
+def allocation_adjustments(ledger: Ledger, plan: _Plan, start: datetime, end: datetime) -> pl.DataFrame:
+    """The allocation rows' bill adjustments of ``[start, end)``: the plan's node and disk deltas of those hours
+    spread onto the rows (only that range's allocation rows are read)."""
+    parts = []
+    node_deltas = _in(plan.node_deltas, start, end)
+    if node_deltas.height:
+        parts.append(node_parts(node_deltas, _node_rows(ledger, start, end, node_deltas)))
+    disk_deltas = _in(plan.disk_deltas, start, end)
+    if disk_deltas.height:
+        parts.append(disk_parts(disk_deltas, _in(plan.volume_rows, start, end)))
+    return combine(parts)
 
 
 def _asset_report(hours: pl.DataFrame) -> pl.DataFrame:
@@ -274,10 +302,12 @@ def reconcile(
 ) -> ReconciliationReport:
     """Reconcile the ledger's nodes and disks with its cloud bill rows over ``[start, end)`` (whole UTC hours).
 
-    With ``apply`` (the default) the bill adjustments are written in one transaction
-    (:meth:`kubetally.ledger.Ledger.apply_bill_adjustments`); otherwise they are only computed and reported.
-    Raises InvalidParameter for a bad range or basis, LedgerError when the write fails or the ledger changed
-    while the adjustments were computed.
+    With ``apply`` (the default) the bill adjustments are written a UTC day at a time, each day in one
+    transaction (:meth:`kubetally.ledger.Ledger.apply_bill_adjustments`), so that memory stays bounded by a day
+    of allocation rows; otherwise they are only computed and reported (and no allocation row is read). Every day
+    is recomputed from scratch, so a reconciliation cut short is completed by running it again. Raises
+    InvalidParameter for a bad range or basis, LedgerError when a write fails or the ledger changed while a day's
+    adjustments were computed.
     """
     if basis not in BASIS_COLUMNS:
         raise InvalidParameter("basis", f"{basis!r} is not one of {', '.join(BASIS_COLUMNS)}")
@@ -285,13 +315,47 @@ def reconcile(
     generation = ledger.generation
     keys = _asset_keys(ledger)
     first, stop, bills = reconciled_range(ledger, first, stop, BASIS_COLUMNS[basis], keys)
-    adjustments = compute_adjustments(ledger, bills, keys, first, stop)
+    plan = _plan(ledger, bills, keys, first, stop)
     applied = None
     if apply:
-        applied = ledger.apply_bill_adjustments(
-            adjustments.allocations, adjustments.assets, start=first, end=stop, expected_generation=generation
-        )
-    return ReconciliationReport(first, stop, basis, adjustments.report, adjustments.unmatched, applied)
+        writes = []
+        for day_start, day_end in _days(first, stop):
+            allocations = allocation_adjustments(ledger, plan, day_start, day_end)
+            write = ledger.apply_bill_adjustments(
+                allocations,
+                _in(plan.asset_adjustments, day_start, day_end),
+                start=day_start,
+                end=day_end,
+                expected_generation=generation,
+            )
+            generation = write.generation
+            writes.append(write)
+        applied = _total(writes, first, stop, generation)
+    return ReconciliationReport(first, stop, basis, plan.report, plan.unmatched, applied)
+
+
+def _days(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``[start, end)`` cut at UTC midnights."""
+    cuts = []
+    day_start = start
+    while day_start < end:
+        midnight = day_start.replace(hour=0) + timedelta(days=1)
+        cuts.append((day_start, min(midnight, end)))
+        day_start = min(midnight, end)
+    return cuts
+
+
+def _total(writes: list[AdjustmentWrite], start: datetime, end: datetime, generation: int) -> AdjustmentWrite:
+    """The day writes of one reconciliation as one."""
+    clusters = sorted({cluster for write in writes for cluster in write.clusters})
+    return AdjustmentWrite(
+        generation=generation,
+        start=start,
+        end=end,
+        allocations_changed=sum(w.allocations_changed for w in writes),
+        assets_changed=sum(w.assets_changed for w in writes),
+        clusters=tuple(clusters),
+    )
 
 
 def reconcile_written(
@@ -323,7 +387,7 @@ __all__ = [
     "UNMATCHED_REPORT",
     "Basis",
     "ReconciliationReport",
-    "compute_adjustments",
+    "allocation_adjustments",
     "reconcile",
     "reconcile_bill",
     "reconcile_written",

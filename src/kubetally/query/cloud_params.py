@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from kubetally.domain.filter_ast import Filter
-from kubetally.domain.window import DAY, Accumulate, Step, Window, parse_accumulate, parse_window, split_window
-from kubetally.errors import InvalidParameter, InvalidWindow
+from kubetally.domain.window import DAY, Accumulate, Step, Window, parse_accumulate, split_window
+from kubetally.errors import InvalidParameter
 from kubetally.query.cloud_fields import CLOUD_FIELDS, CLOUD_PROPERTIES, canonical_field
 from kubetally.query.filtering import parse_filter_param
-from kubetally.query.params import MAX_SETS
+from kubetally.query.params import check_set_count, window_param
 
 
 class CostMetric(StrEnum):
@@ -113,11 +113,7 @@ def cloud_sets(window: Window, accumulate: Accumulate, parameter: str) -> tuple[
     if accumulate is Accumulate.ALL:
         return (window,)
     period: Step = accumulate.step or DAY
-    if isinstance(period, timedelta) and -(-window.duration // period) > MAX_SETS:
-        raise InvalidParameter(
-            parameter,
-            f"the window would be cut into {-(-window.duration // period)} sets; at most {MAX_SETS} are allowed",
-        )
+    check_set_count(window, period, parameter)
     try:
         return tuple(split_window(window, period))
     except (OverflowError, ValueError) as exc:
@@ -155,15 +151,7 @@ class CloudCostQuery:
     @staticmethod
     def from_params(params: Mapping[str, str], now: datetime) -> CloudCostQuery:
         """Decode OpenCost cloud cost parameters; a bad value raises InvalidParameter naming it."""
-        raw_window = (params.get("window") or "").strip()
-        if not raw_window:
-            raise InvalidParameter(
-                "window", "missing; e.g. window=7d or window=2026-11-01T00:00:00Z,2026-11-08T00:00:00Z"
-            )
-        try:
-            window = parse_window(raw_window, now)
-        except (OverflowError, ValueError) as exc:
-            raise InvalidWindow(f"invalid window {raw_window!r}: outside the supported range of dates") from exc
+        window = window_param(params, now)
         accumulate_name = "accumulateBy" if params.get("accumulateBy") else "accumulate"
         accumulate = parse_accumulate(params.get(accumulate_name), accumulate_name)
         raw_filter = (params.get("filter") or "").strip()

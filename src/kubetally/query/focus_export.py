@@ -19,13 +19,14 @@ from datetime import datetime
 import polars as pl
 
 from kubetally.domain.filter_ast import And, Filter
-from kubetally.domain.window import Window, parse_window
-from kubetally.errors import InvalidAggregate, InvalidParameter, InvalidWindow
+from kubetally.domain.window import Window
+from kubetally.errors import InvalidAggregate, InvalidParameter
 from kubetally.query.allocation import Reader
 from kubetally.query.filtering import parse_filter_param
 from kubetally.query.focus_columns import DIMENSIONS, Granularity
 from kubetally.query.focus_shape import shape_focus
 from kubetally.query.focus_sql import KEY_SQL, FocusSqlSpec, focus_group_sql
+from kubetally.query.params import window_param
 from kubetally.query.scope import Scope
 
 _KEY_NAMES: dict[str, str] = {name.lower(): name for name, _ in DIMENSIONS}
@@ -70,16 +71,6 @@ def parse_keys(raw: str | None) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _window(params: Mapping[str, str], now: datetime) -> Window:
-    raw = (params.get("window") or "").strip()
-    if not raw:
-        raise InvalidParameter("window", "missing; e.g. window=7d or window=2026-11-01T00:00:00Z,2026-11-02T00:00:00Z")
-    try:
-        return parse_window(raw, now)
-    except (OverflowError, ValueError) as exc:
-        raise InvalidWindow(f"invalid window {raw!r}: outside the supported range of dates") from exc
-
-
 @dataclass(frozen=True)
 class FocusQuery:
     """One FOCUS export: the window, the charge-period length, the kept dimensions and the filter."""
@@ -98,7 +89,7 @@ class FocusQuery:
         (or a subclass) naming it. Unknown parameters are ignored."""
         raw_filter = (params.get("filter") or "").strip()
         return FocusQuery(
-            window=_window(params, now),
+            window=window_param(params, now),
             granularity=parse_granularity(params.get("granularity")),
             keys=parse_keys(params.get("aggregate")),
             filter=parse_filter_param(raw_filter, "filter") if raw_filter else None,

@@ -151,14 +151,14 @@ def _sets(params: Mapping[str, str], window: Window) -> tuple[Window, ...]:
     if period is None:
         return (window,)
     parameter = "step" if accumulate.step is None else accumulate_name
-    _check_set_count(window, period, parameter)
+    check_set_count(window, period, parameter)
     try:
         return tuple(split_window(window, period))
     except (OverflowError, ValueError) as exc:
         raise InvalidParameter(parameter, "the steps of the window run past the supported range of dates") from exc
 
 
-def _check_set_count(window: Window, period: Step, parameter: str) -> None:
+def check_set_count(window: Window, period: Step, parameter: str) -> None:
     """Refuse a window that ``period`` would cut into more than :data:`MAX_SETS` sets."""
     if isinstance(period, timedelta):
         if period <= timedelta():
@@ -174,7 +174,8 @@ def _check_set_count(window: Window, period: Step, parameter: str) -> None:
         )
 
 
-def _window(params: Mapping[str, str], now: datetime) -> Window:
+def window_param(params: Mapping[str, str], now: datetime) -> Window:
+    """The required ``window`` parameter; InvalidParameter when missing, InvalidWindow when malformed."""
     raw = (params.get("window") or "").strip()
     if not raw:
         raise InvalidParameter("window", "missing; e.g. window=7d or window=2026-11-01T00:00:00Z,2026-11-02T00:00:00Z")
@@ -235,7 +236,7 @@ class AllocationQuery:
     def from_params(params: Mapping[str, str], now: datetime) -> AllocationQuery:
         """Decode OpenCost /allocation parameters (and kubetally's ``idle=hide|separate|share``,
         ``shareFilter`` and ``shareSplit=metric:<name>``); a bad value raises InvalidParameter naming it."""
-        window = _window(params, now)
+        window = window_param(params, now)
         return AllocationQuery(
             window=window,
             sets=_sets(params, window),
@@ -313,7 +314,7 @@ class AssetQuery:
     @staticmethod
     def from_params(params: Mapping[str, str], now: datetime) -> AssetQuery:
         """Decode OpenCost /assets parameters; a bad value raises InvalidParameter naming it."""
-        window = _window(params, now)
+        window = window_param(params, now)
         return AssetQuery(
             window=window,
             sets=_sets(params, window),
