@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from kubetally.ledger import Ledger
+from kubetally.query.focus_export import FocusQuery, focus_frame
 from tests.runner import demo_ledger_at
 
 
@@ -61,3 +62,14 @@ def test_allocations_carry_the_bill_and_every_dollar_still_adds_up(billed_demo: 
     assert totals["assets"] == pytest.approx(totals["allocations"] + totals["overhead"], rel=1e-12)
     assert totals["spread"] == pytest.approx(totals["adjusted"], rel=1e-9)
     assert totals["least_idle"] >= 0.0
+
+
+def test_the_focus_export_of_the_reconciled_demo_adds_up_to_the_bill_adjusted_total(billed_demo: Path) -> None:
+    with Ledger.open(billed_demo, read_only=True) as ledger:
+        start, end = ledger.bounds() or pytest.fail("the demo ledger has no hours")
+        window = f"{start:%Y-%m-%dT%H:%M:%SZ},{end:%Y-%m-%dT%H:%M:%SZ}"
+        rows = focus_frame(ledger, FocusQuery.from_params({"window": window}, end), "USD")
+        total = ledger.fetch("SELECT sum(total_cost) AS total FROM assets").item()
+    costs = rows.get_column("EffectiveCost").cast(pl.Float64)
+    assert costs.sum() == pytest.approx(total, rel=1e-12)
+    assert (costs.abs() > 1e-12).all(), "no row of floating-point residue"

@@ -32,6 +32,10 @@ CLUSTER_MANAGEMENT_NAME = "__cluster_management__"
 TOLERANCE = 1e-9
 """Largest relative difference allowed between a row's components and its ``total_cost``."""
 
+NEGLIGIBLE_COST = 1e-12
+"""A component cost this small (in the billing currency) is floating-point residue of the cost arithmetic (an
+idle GPU left at -6e-18 after subtraction), not a charge: its row is omitted."""
+
 NODE_PRICED = frozenset({"cpu", "ram", "gpu"})
 """Components priced per node, whose price depends on the node's capacity type (spot or on-demand)."""
 
@@ -129,7 +133,7 @@ def _identity(keys: frozenset[str]) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 
 
 def _component_rows(base: pl.DataFrame, component: Component) -> pl.DataFrame:
-    """The rows of one component: the groups where its cost is not zero."""
+    """The rows of one component: the groups where its cost is not zero (nor negligible residue)."""
     node_priced = component.name in NODE_PRICED
     capacity = pl.when(pl.col("spot")).then(pl.lit("spot")).otherwise(pl.lit("on-demand"))
     sku_price_id = (
@@ -141,7 +145,7 @@ def _component_rows(base: pl.DataFrame, component: Component) -> pl.DataFrame:
         else pl.lit(None, dtype=pl.String)
     )
     pricing_category = pl.when(pl.col("spot")).then(pl.lit("Dynamic")).otherwise(pl.lit("Standard"))
-    return base.filter(pl.col(f"cost_{component.name}") != 0).with_columns(
+    return base.filter(pl.col(f"cost_{component.name}").abs() > NEGLIGIBLE_COST).with_columns(
         cost=pl.col(f"cost_{component.name}"),
         quantity=pl.col(f"qty_{component.name}"),
         x_CostComponent=pl.lit(component.name),
