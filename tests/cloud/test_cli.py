@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -97,3 +98,17 @@ def test_bad_flags_exit_2(
     assert run.code == 2
     assert named in run.err
     assert run.out == ""
+
+
+def test_the_table_is_one_set_for_the_window_unless_asked_and_skips_empty_days(
+    billed_ledger: tuple[Path, pl.DataFrame], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, frame = billed_ledger
+    days = frame.get_column("ChargePeriodStart").dt.truncate("1d").unique()
+    start = days.min() - timedelta(days=2)  # type: ignore[operator]
+    end = days.max() + timedelta(days=3)  # type: ignore[operator]
+    window = f"{start:%Y-%m-%dT%H:%M:%SZ},{end:%Y-%m-%dT%H:%M:%SZ}"
+    whole = succeed(capsys, monkeypatch, "cloud-costs", "--db", str(path), "--window", window, "--aggregate", "service")
+    assert whole.out.count("→") == 1
+    daily = succeed(capsys, monkeypatch, "cloud-costs", "--db", str(path), "--window", window, "--accumulate", "false")
+    assert daily.out.count("→") == days.len(), "one table per day holding bill rows, none for the empty days"

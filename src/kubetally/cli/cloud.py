@@ -47,8 +47,12 @@ def cloud_costs_command(
     filter_: Annotated[str, typer.Option("--filter", help='Filter v2, e.g. service:"Amazon S3".')] = "",
     accumulate: Annotated[
         str,
-        typer.Option("--accumulate", help="false (one set per day), true/all (one set), hour, day, week, month."),
-    ] = "false",
+        typer.Option(
+            "--accumulate",
+            help="true/all (one set for the window, the default here), false (one set per day, /cloudCost's "
+            "default), hour, day, week, month.",
+        ),
+    ] = "true",
     cost_metric: Annotated[
         str,
         typer.Option(
@@ -63,7 +67,9 @@ def cloud_costs_command(
 
     Examples:
 
-      kubetally cloud-costs --db costs.duckdb --window 7d --aggregate service --accumulate true
+      kubetally cloud-costs --db costs.duckdb --window 7d --aggregate service
+
+      kubetally cloud-costs --db costs.duckdb --window 7d --aggregate provider --accumulate day
 
       kubetally cloud-costs --db costs.duckdb --window lastmonth --aggregate label:team --format csv
     """
@@ -103,9 +109,11 @@ def cloud_csv(data: dict[str, Any], metric: CostMetric) -> str:
 
 
 def cloud_tables(data: dict[str, Any], metric: CostMetric) -> list[Table]:
-    """One rich table per set: list, net and amortized net cost, and the Kubernetes share of ``metric``."""
+    """One rich table per set holding bill rows (one empty table when none does): list, net and amortized net
+    cost, and the Kubernetes share of ``metric``."""
     tables = []
-    for cloud_set in data["sets"]:
+    sets = [s for s in data["sets"] if s["cloudCosts"]] or data["sets"][:1]
+    for cloud_set in sets:
         items = _ordered(cloud_set, metric)
         window = cloud_set["window"]
         table = Table(title=f"{window['start']} → {window['end']}", title_justify="left", show_footer=True)
