@@ -34,6 +34,7 @@ OPERATIONS = [
         "/cloudCost/view/table",
         "/cloudCost/status",
         "/focus",
+        "/reconciliation",
     )
 ] + ["/model/costDataModel", "/model/aggregatedCostModel", "/version", "/healthz", "/readyz", "/metrics"]
 

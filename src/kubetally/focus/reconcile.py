@@ -304,7 +304,8 @@ def reconcile(
 
     With ``apply`` (the default) the bill adjustments are written a UTC day at a time, each day in one
     transaction (:meth:`kubetally.ledger.Ledger.apply_bill_adjustments`), so that memory stays bounded by a day
-    of allocation rows; otherwise they are only computed and reported (and no allocation row is read). Every day
+    of allocation rows; otherwise only the per-asset report is computed (reading which node hours have allocation
+    rows, and the billed volumes' rows, but not spreading onto the allocations). Every day
     is recomputed from scratch, so a reconciliation cut short is completed by running it again. Raises
     InvalidParameter for a bad range or basis, LedgerError when a write fails or the ledger changed while a day's
     adjustments were computed.

@@ -1,7 +1,11 @@
-/* The Cloud costs page: asks /cloudCost/status, then the totals, table and graph views; draws cards, charts, table. */
+/* The Cloud costs page: asks /cloudCost/status, then the totals, table and graph views; draws cards, charts, table.
+   Its last section compares kubetally's estimate of each billed node and disk with the bill (/reconciliation). */
 "use strict";
 
-const DEFAULTS = { window: "30d", aggregate: "service", costMetric: "AmortizedNetCost", chart: "day", filter: "", sort: "cost", dir: "desc" };
+const DEFAULTS = {
+  window: "30d", aggregate: "service", costMetric: "AmortizedNetCost", chart: "day", filter: "", sort: "cost", dir: "desc",
+  rsort: "difference", rdir: "desc",
+};
 const COLUMNS = [
   { key: "name", label: "Name" },
   { key: "labelText", label: "Tags" },
@@ -9,6 +13,17 @@ const COLUMNS = [
   { key: "cost", label: "Cost", money: true },
 ];
 const PIE_ITEMS = 8;
+const RECON_COLUMNS = [
+  { key: "cluster", label: "Cluster" },
+  { key: "type", label: "Type" },
+  { key: "name", label: "Name" },
+  { key: "hours", label: "Hours" },
+  { key: "estimate", label: "Estimate", money: true },
+  { key: "bill", label: "Bill", money: true },
+  { key: "difference", label: "Difference", money: true },
+  { key: "differenceShare", label: "Difference %", percent: true },
+];
+const RECON_BARS = 12;
 
 let state = KT.readState(DEFAULTS);
 let plotly = null;
@@ -107,6 +122,65 @@ function clearCharts() {
   }
 }
 
+function drawReconTable(assets, totals) {
+  const hours = assets.reduce((s, r) => s + r.hours, 0);
+  const footer = { cluster: "Total", hours, estimate: totals.estimate, bill: totals.bill, difference: totals.difference,
+    differenceShare: totals.estimate ? totals.difference / totals.estimate : null };
+  KT.renderTable(document.getElementById("recon-table"), RECON_COLUMNS, assets, {
+    sortKey: state.rsort, sortDir: state.rdir, footer,
+    onSort: (key) => {
+      state = { ...state, rsort: key, rdir: state.rsort === key && state.rdir === "desc" ? "asc" : "desc" };
+      KT.writeState(state, DEFAULTS);
+      drawReconTable(assets, totals);
+    },
+  });
+}
+
+function reconNote(report) {
+  const basis = report.basis === "billed" ? "billed cost" : "effective (amortised) cost";
+  const range = report.window.start.slice(0, 16).replace("T", " ") + " – " + report.window.end.slice(0, 16).replace("T", " ") + " UTC";
+  const parts = ["Bill " + basis + " per node and disk against kubetally's estimate of the same hours, " + range + "."];
+  if (report.unmatched.length) {
+    parts.push(report.unmatched.length + " compute or storage resources of the bill (" + KT.money.format(report.totals.unmatchedCost) + ") match no node or disk.");
+  }
+  return parts.join(" ");
+}
+
+/** Draws the estimate-vs-bill section from a /reconciliation report: a bar chart of the largest differences and a table. */
+async function drawReconciliation(report) {
+  const section = document.getElementById("recon");
+  const chart = document.getElementById("recon-chart");
+  const assets = report.assets.map((r) => {
+    const noise = Math.abs(r.difference) < 1e-9;  // floating-point residue of an exact match, shown as 0
+    const share = r.differencePercent === null ? null : r.differencePercent / 100;
+    return { ...r, difference: noise ? 0 : r.difference, differenceShare: noise && share !== null ? 0 : share };
+  });
+  const empty = assets.length === 0;
+  section.hidden = false;
+  document.getElementById("recon-empty").hidden = !empty;
+  document.getElementById("recon-body").hidden = empty;
+  document.getElementById("recon-csv").hidden = empty;
+  document.getElementById("recon-note").textContent = empty ? "" : reconNote(report);
+  drawReconTable(assets, report.totals);
+  if (empty) {
+    if (window.Plotly) window.Plotly.purge(chart);
+    chart.innerHTML = "";
+    return;
+  }
+  const Plotly = await loadPlotly();
+  const largest = [...assets].sort((a, b) => Math.abs(b.difference) - Math.abs(a.difference)).slice(0, RECON_BARS);
+  const trace = {
+    type: "bar", orientation: "h",
+    y: largest.map((r) => r.cluster + " / " + r.name), x: largest.map((r) => r.difference),
+    text: largest.map((r) => KT.money.format(r.difference)), textposition: "auto",
+    customdata: largest.map((r) => [KT.money.format(r.estimate), KT.money.format(r.bill), r.type]),
+    hovertemplate: "%{y} (%{customdata[2]})<br>estimate %{customdata[0]}<br>bill %{customdata[1]}<br>difference %{text}<extra></extra>",
+    marker: { color: largest.map((r) => (r.difference >= 0 ? "#b42318" : "#2f5fd0")) },
+  };
+  const layout = { margin: { t: 10, r: 10, b: 40, l: 180 }, yaxis: { autorange: "reversed", automargin: true }, xaxis: { tickformat: "$,", zeroline: true } };
+  Plotly.react(chart, [trace], layout, { responsive: true, displayModeBar: false });
+}
+
 let generation = 0;
 async function refresh() {
   const mine = ++generation;
@@ -118,9 +192,19 @@ async function refresh() {
     const empty = !sources || sources.length === 0;
     document.getElementById("cloud-empty").hidden = !empty;
     document.getElementById("cloud-content").hidden = empty;
-    if (empty) { document.body.dataset.ready = "true"; return; }
+    if (empty) {
+      const report = await KT.api("/reconciliation", { window: state.window });
+      if (mine !== generation) return;
+      await drawReconciliation(report);
+      document.body.dataset.ready = "true";
+      return;
+    }
     const params = queryParams();
-    const [totals, rows] = await Promise.all([KT.api("/cloudCost/view/totals", params), KT.api("/cloudCost/view/table", params)]);
+    const [totals, rows, report] = await Promise.all([
+      KT.api("/cloudCost/view/totals", params), KT.api("/cloudCost/view/table", params), KT.api("/reconciliation", { window: state.window }),
+    ]);
+    if (mine !== generation) return;
+    await drawReconciliation(report);
     if (mine !== generation) return;
     for (const row of rows) row.labelText = labelText(row.labels);
     drawTable(rows);
@@ -150,6 +234,9 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const id of ["window", "aggregate", "costMetric", "chart"]) document.getElementById(id).addEventListener("change", () => setState(readControls()));
   document.getElementById("csv").onclick = () => {
     KT.download("cloud-costs-" + state.aggregate.replace(/[^A-Za-z0-9_-]/g, "_") + ".csv", KT.tableCsv(document.getElementById("table")));
+  };
+  document.getElementById("recon-csv").onclick = () => {
+    KT.download("estimate-vs-bill-" + state.window.replace(/[^A-Za-z0-9_-]/g, "_") + ".csv", KT.tableCsv(document.getElementById("recon-table")));
   };
   refresh();
 });
