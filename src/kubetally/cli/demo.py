@@ -39,10 +39,12 @@ def demo_command(
         ),
     ] = True,
 ) -> None:
-    """Simulate the `demo` clusters (2 clusters, ~30 nodes, ~300 pods, 7 days), cost them into a local ledger,
-    ingest the clusters' cloud bill (FOCUS 1.2, priced at AWS list prices) and reconcile nodes and disks with it,
-    print the cost by namespace with idle and efficiency, check that every dollar adds up, then serve the ledger's
-    OpenCost API and web UI at http://127.0.0.1:9003 until stopped (Ctrl-C).
+    """Run the embedded default: the simulated `demo` clusters costed, billed, checked and served.
+
+    Simulates the `demo` clusters (2 clusters, ~30 nodes, ~300 pods, 7 days), costs them into a local ledger,
+    ingests the clusters' cloud bill (FOCUS 1.2, priced at AWS list prices) and reconciles nodes and disks with it,
+    prints the cost by namespace with idle and efficiency, checks that every dollar adds up, then serves the
+    ledger's OpenCost API and web UI at http://127.0.0.1:9003 until stopped (Ctrl-C).
 
     Examples:
 

@@ -69,8 +69,10 @@ def serve_command(
     pipeline_config: PipelineConfig = None,
     secrets_dir: SecretsDir = None,
 ) -> None:
-    """Serve OpenCost's API (/allocation, /assets, also under /model), /metrics, /healthz, /readyz and /docs from
-    the ledger, following a Prometheus hour by hour.
+    """Serve the ledger: OpenCost's API, the web UI, MCP and /metrics, following a Prometheus hour by hour.
+
+    OpenCost's API (/allocation, /assets, /cloudCost, also under /model), /focus, /metrics, /healthz, /readyz and
+    /docs.
 
     With --prometheus-url, missing hours within --backfill are costed at start, each hour is costed as it
     closes, and the current hour is kept provisional (rewritten once it closes). With --pipeline-config, the

@@ -34,8 +34,10 @@ def simulate_command(
         typer.Option("--scrape-interval", help="Sampling interval of the exposition, e.g. 15s, 30s, 60s."),
     ] = "30s",
 ) -> None:
-    """Simulate a cluster: its OpenMetrics exposition, its exact ground truth, its cloud bill (FOCUS 1.2 CSV, priced
-    at cloud list prices, for `kubetally focus ingest` and `kubetally reconcile`) and the resolved scenario.
+    """Simulate a cluster: its metrics, its exact ground truth and its cloud bill.
+
+    Writes the OpenMetrics exposition, the ground truth, the cloud bill (FOCUS 1.2 CSV priced at cloud list
+    prices, for `kubetally focus ingest` and `kubetally reconcile`) and the resolved scenario.
 
     Examples:
 
