@@ -26,7 +26,6 @@ const COLUMNS = [
 
 let state = KT.readState(DEFAULTS);
 let discovered = null;
-let plotly = null;
 
 function chipsOf(s) { return s.chips ? JSON.parse(s.chips) : []; }
 function drillOf(s) { return s.drill ? JSON.parse(s.drill) : []; }
@@ -50,17 +49,6 @@ function filterParam(s) {
 
 function queryParams(s) {
   return { window: windowParam(s), aggregate: s.aggregate, filter: filterParam(s), idle: s.idle, shareNamespaces: s.shared };
-}
-
-function loadPlotly() {
-  if (!plotly) plotly = new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = "/ui/static/plotly.min.js";
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () => reject(new Error("the chart library did not load"));
-    document.head.appendChild(script);
-  });
-  return plotly;
 }
 
 function syncControls() {
@@ -188,7 +176,7 @@ function topNames(rows, n) {
 }
 
 async function drawCharts(rows, series) {
-  const Plotly = await loadPlotly();
+  const Plotly = await KT.loadPlotly();
   const n = Math.max(1, parseInt(state.top, 10) || 8);
   const top = topNames(rows, n);
   const names = [...top];

@@ -26,18 +26,6 @@ const RECON_COLUMNS = [
 const RECON_BARS = 12;
 
 let state = KT.readState(DEFAULTS);
-let plotly = null;
-
-function loadPlotly() {
-  if (!plotly) plotly = new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = "/ui/static/plotly.min.js";
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () => reject(new Error("the chart library did not load"));
-    document.head.appendChild(script);
-  });
-  return plotly;
-}
 
 function queryParams() {
   return { window: state.window, aggregate: state.aggregate, costMetric: state.costMetric, filter: state.filter };
@@ -96,7 +84,7 @@ function drawCards(totals, rows) {
 }
 
 async function drawCharts(graph, rows) {
-  const Plotly = await loadPlotly();
+  const Plotly = await KT.loadPlotly();
   const names = [];
   for (const set of graph) for (const item of set.items) if (!names.includes(item.name)) names.push(item.name);
   const x = graph.map((set) => set.start);
@@ -167,7 +155,7 @@ async function drawReconciliation(report) {
     chart.innerHTML = "";
     return;
   }
-  const Plotly = await loadPlotly();
+  const Plotly = await KT.loadPlotly();
   const largest = [...assets].sort((a, b) => Math.abs(b.difference) - Math.abs(a.difference)).slice(0, RECON_BARS);
   const trace = {
     type: "bar", orientation: "h",

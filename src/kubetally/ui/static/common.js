@@ -221,5 +221,19 @@ const KT = (() => {
     document.getElementById("signout").onclick = () => { sessionStorage.removeItem(AUTH_KEY); location.reload(); };
   });
 
-  return { api, status, readState, writeState, andFilters, quote, renderTable, tableCsv, download, cards, fillSelect, money };
+  let plotly = null;
+
+  /** plotly.js, loaded on first use (after the page's table is drawn, so that it does not delay the first paint). */
+  function loadPlotly() {
+    if (!plotly) plotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = "/ui/static/plotly.min.js";
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error("the chart library did not load"));
+      document.head.appendChild(script);
+    });
+    return plotly;
+  }
+
+  return { api, status, readState, writeState, andFilters, quote, renderTable, tableCsv, download, cards, fillSelect, money, loadPlotly };
 })();
