@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -78,17 +79,25 @@ def bill_handler(api: BillApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def bill_api() -> Iterator[BillApi]:
-    api = BillApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), bill_handler(api))
+@contextmanager
+def serving(server: ThreadingHTTPServer, api: BillApi) -> Iterator[BillApi]:
+    """``server`` (answering for ``api``) running in a thread; ``api.address`` is where it listens."""
     api.address = f"127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield api
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def bill_api() -> Iterator[BillApi]:
+    api = BillApi()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), bill_handler(api)), api) as served:
+        yield served
 
 
 @pytest.fixture

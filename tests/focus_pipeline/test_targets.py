@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import ssl
-import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -15,7 +14,7 @@ from kubetally.errors import InvalidInput
 from kubetally.focus.krateo import load_config
 from kubetally.focus.targets import SecretStore, Target, resolve_targets
 from kubetally.ledger import Ledger
-from tests.focus_pipeline.conftest import DATA, BillApi, Route, bill_handler, build_pipeline
+from tests.focus_pipeline.conftest import DATA, BillApi, Route, bill_handler, build_pipeline, serving
 
 TLS = DATA / "tls"
 
@@ -172,13 +171,8 @@ def mtls_api() -> Iterator[BillApi]:
     context.load_verify_locations(TLS / "ca.crt")
     context.verify_mode = ssl.CERT_REQUIRED
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    api.address = f"127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield api
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(server, api) as served:
+        yield served
 
 
 def test_client_certificate_polls_an_mtls_endpoint(
