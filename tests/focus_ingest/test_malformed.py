@@ -36,6 +36,18 @@ CASES: dict[str, tuple[bytes, list[str]]] = {
     ),
     "tags that are not an object": (_with_row(8, {"Tags": '["a"]'}), ["row 8", "is not a JSON object"]),
     "empty BilledCost": (_with_row(1, {"BilledCost": ""}), ["row 1", "BilledCost is empty"]),
+    "duplicated header column": (
+        _with_row(0, {}).replace(b"ListCost,", b"ListCost,ListCost,", 1).replace(b"2.0,", b"2.0,0.0,"),
+        ["column 'ListCost' appears twice in the header"],
+    ),
+    "NUL byte in a field": (_with_row(4, {"ResourceName": "vm\x00four"}), ["row 4", "NUL byte"]),
+    "too many fields": (_with_row(0, {}).replace(b"vm-6,", b"vm-6,surplus,"), ["row 6", "too many fields"]),
+    "unbalanced quote": (_with_row(0, {}).replace(b"vm-3,", b'"vm-3,'), ["row 3", "not valid CSV"]),
+    "unclosed quote at the end": (_with_row(0, {}).replace(b"vm-9,", b'"vm-9,'), ["row 9", "not valid CSV"]),
+    "gzip with too many fields": (
+        gzip.compress(_with_row(0, {}).replace(b"vm-5,", b"vm-5,surplus,")),
+        ["row 5", "too many fields"],
+    ),
 }
 
 

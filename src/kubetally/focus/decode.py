@@ -16,6 +16,7 @@ import zlib
 import polars as pl
 
 from kubetally.errors import FocusFileError
+from kubetally.focus.scan import scan_csv
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -32,14 +33,31 @@ def file_format(data: bytes) -> str:
 
 
 def decode(data: bytes, name: str) -> pl.DataFrame:
-    """The rows of a FOCUS file: CSV columns as strings, Parquet columns as stored."""
+    """The rows of a FOCUS file: CSV columns as strings, Parquet columns as stored.
+
+    A CSV (gzip'ed or not) is first read once by :func:`~kubetally.focus.scan.scan_csv`, which refuses a bad
+    header, bad rows or repeated rows with their row numbers, without decompressing more than it reads.
+    """
+    scanned = False
     if file_format(data) == "gzip":
+        head = gunzip_head(data, name)
+        if file_format(head) == "csv" and head.removeprefix(UTF8_BOM).strip():
+            scan_csv(data, name, gzipped=True)
+            scanned = True
         data = gunzip(data, name)
         if file_format(data) == "gzip":
             raise FocusFileError(name, [(0, "gzip data holds more gzip data; compress the file once")])
     if file_format(data) == "parquet":
         return read_parquet(data, name)
-    return read_csv(data, name)
+    return read_csv(data, name, scanned=scanned)
+
+
+def gunzip_head(data: bytes, name: str, size: int = 4096) -> bytes:
+    """The first ``size`` decompressed bytes of gzip ``data`` (to tell what it holds before expanding it)."""
+    try:
+        return zlib.decompressobj(wbits=31).decompress(data[:65536], size)
+    except zlib.error as exc:
+        raise FocusFileError(name, [(0, f"the gzip data is truncated or damaged ({exc})")]) from exc
 
 
 def gunzip(data: bytes, name: str) -> bytes:
@@ -58,8 +76,9 @@ def read_parquet(data: bytes, name: str) -> pl.DataFrame:
         raise FocusFileError(name, [(0, f"the file looks like Parquet but cannot be read ({exc})")]) from exc
 
 
-def read_csv(data: bytes, name: str) -> pl.DataFrame:
-    """The rows of a UTF-8 CSV file with a header row, every column a string."""
+def read_csv(data: bytes, name: str, *, scanned: bool = False) -> pl.DataFrame:
+    """The rows of a UTF-8 CSV file with a header row, every column a string (``scanned``: the streaming pass
+    already ran on the compressed file)."""
     data = data.removeprefix(UTF8_BOM)
     if not data.strip():
         raise FocusFileError(name, [(0, "the file is empty: expected CSV with a header row, or Parquet")])
@@ -69,6 +88,8 @@ def read_csv(data: bytes, name: str) -> pl.DataFrame:
         raise FocusFileError(
             name, [(0, f"the file is neither UTF-8 CSV nor Parquet nor gzip (byte {exc.start} is not UTF-8)")]
         ) from exc
+    if not scanned:
+        scan_csv(data, name, gzipped=False)
     try:
         return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=True)
     except pl.exceptions.PolarsError as exc:
