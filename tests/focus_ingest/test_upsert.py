@@ -1,4 +1,4 @@
-"""Rows sharing Krateo's key are folded within a file and replaced across files; the ledger upserts by key."""
+"""Bill lines are kept apart by their whole line key within a file and replaced across files by it."""
 
 from __future__ import annotations
 
@@ -15,25 +15,45 @@ from kubetally.ledger.schema import CLOUD_COSTS
 from tests.focus_ingest.conftest import bill, cloud_rows, ingest
 
 
-def test_rows_of_one_file_with_the_same_key_are_summed_into_one() -> None:
+def test_distinct_lines_sharing_krateos_key_are_kept_apart() -> None:
     rows = [
         {"BilledCost": "1.25", "EffectiveCost": "1", "PricingQuantity": "2", "ChargeDescription": "first"},
         {"ResourceId": "vm-2", "BilledCost": "10"},
         {"BilledCost": "0.5", "EffectiveCost": "0.25", "PricingQuantity": "", "ChargeDescription": "second"},
         {"ResourceId": "", "ResourceName": "", "SkuPriceId": "", "ChargeCategory": "Tax", "BilledCost": "0.1"},
-        {"ResourceId": "", "ResourceName": "", "SkuPriceId": "", "ChargeCategory": "Tax", "BilledCost": "0.2"},
+        {"ResourceId": "", "ResourceName": "", "SkuPriceId": "", "ChargeCategory": "Credit", "BilledCost": "-0.2"},
+    ]
+    batch = read_focus(bill(rows), "lines.csv")
+    assert (batch.rows, batch.merged, batch.frame.height) == (5, 0, 5)
+    assert batch.frame.get_column("BilledCost").to_list() == [1.25, 10.0, 0.5, 0.1, -0.2]
+
+
+def test_rows_differing_only_in_columns_the_ledger_does_not_keep_are_summed_into_one() -> None:
+    rows = [
+        {"BilledCost": "1.25", "EffectiveCost": "1", "PricingQuantity": "2", "x_Cluster": "a"},
+        {"BilledCost": "0.5", "EffectiveCost": "0.25", "PricingQuantity": "", "x_Cluster": "b"},
     ]
     batch = read_focus(bill(rows), "fold.csv")
-    assert (batch.rows, batch.merged, batch.frame.height) == (5, 2, 3)
+    assert (batch.rows, batch.merged, batch.frame.height) == (2, 1, 1)
     first = batch.frame.row(0, named=True)
     assert first["BilledCost"] == pytest.approx(1.75)
     assert first["EffectiveCost"] == pytest.approx(1.25)
     assert first["PricingQuantity"] == pytest.approx(2.0)
-    assert first["ChargeDescription"] == "first"
-    tax = batch.frame.row(2, named=True)
-    assert tax["ResourceId"] is None
-    assert tax["BilledCost"] == pytest.approx(0.3)
-    assert batch.frame.get_column("BilledCost").sum() == pytest.approx(1.25 + 10 + 0.5 + 0.1 + 0.2)
+
+
+def test_a_line_repeated_with_other_amounts_is_refused_with_both_rows() -> None:
+    rows = [{"ResourceId": "vm-1"}, {"ResourceId": "vm-2"}, {"ResourceId": "vm-1", "BilledCost": "99"}]
+    with pytest.raises(FocusFileError) as error:
+        read_focus(bill(rows), "twice.csv")
+    assert error.value.problems == [(3, "the same bill line as row 1 (every column but the amounts is equal)")]
+
+
+def test_a_contract_commitment_dataset_is_refused_by_name() -> None:
+    header = "BillingCurrency,ContractCommitmentId,ContractCommitmentCost,ContractId,ContractCommitmentPeriodStart\n"
+    data = (header + "USD,cc-1,100,c-1,2026-05-01T00:00:00Z\n").encode()
+    with pytest.raises(FocusFileError) as error:
+        read_focus(data, "commitments.csv")
+    assert "a FOCUS 1.3 Contract Commitment dataset; only the Cost and Usage dataset is loaded" in error.value.message
 
 
 def test_a_later_file_replaces_the_rows_whose_key_it_repeats(
@@ -99,12 +119,10 @@ def test_cloud_usage_upserts_by_resource_metric_and_timestamp_and_read_only_read
             reader.upsert_cloud_usage(usage)
 
 
-def test_rows_sharing_a_key_in_different_currencies_are_problems_not_summed() -> None:
+def test_rows_in_different_currencies_are_different_lines() -> None:
     rows = [{"BillingCurrency": "USD"}, {"ResourceId": "vm-2"}, {"BillingCurrency": "EUR"}]
-    with pytest.raises(FocusFileError) as raised:
-        read_focus(bill(rows), "currencies.csv")
-    assert [row for row, _ in raised.value.problems] == [1, 3]
-    assert "BillingCurrency 'EUR' differs" in raised.value.problems[1][1]
+    batch = read_focus(bill(rows), "currencies.csv")
+    assert batch.frame.get_column("BillingCurrency").to_list() == ["USD", "USD", "EUR"]
 
 
 def test_a_file_with_only_a_header_is_an_empty_batch(tmp_path: Path) -> None:

@@ -110,8 +110,8 @@ def ingest_command(
 
     Every file is read and checked before anything is written: one bad file (bad numbers or dates, missing
     mandatory columns, not CSV/Parquet) stops the command with the file's row numbers and reasons, and the ledger
-    is left unchanged. Rows of a file that share a key (resource, SKU price, billing and charge period) are summed
-    into one; a row whose key is already in the ledger replaces it, so re-ingesting a file changes nothing.
+    is left unchanged. A line repeated within a file is refused with its row numbers; a line whose
+    key (every column but the amounts) is already in the ledger replaces it, so re-ingesting a file changes nothing.
     Then the nodes and disks the bills name are reconciled over the files' charge periods (their estimate is
     replaced by the bill, the difference spread onto their allocations and idle), unless --no-reconcile.
 

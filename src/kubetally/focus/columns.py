@@ -132,7 +132,15 @@ FALLBACKS: dict[str, str] = {"ProviderName": "ServiceProviderName"}
 """A column filled from another one when the file lacks it (1.3 files without the deprecated ``ProviderName``)."""
 
 KEY: tuple[str, ...] = TABLES["cloud_costs"].key
-"""Krateo's key of a cost row (the ``cloud_costs`` key); rows of one file sharing it are folded into one."""
+"""The line key of a cost row (the ``cloud_costs`` key: every kept column but the amounts); rows of one file
+sharing it (they differ only in columns the ledger does not keep) are folded into one."""
+
+MEASURE_SUFFIXES: tuple[str, ...] = ("Cost", "Quantity", "UnitPrice")
+"""How the names of a FOCUS file's amount columns end (``BilledCost``, ``PricingCurrencyEffectiveCost``,
+``CommitmentDiscountQuantity``, ``ListUnitPrice``, ``x_...Cost``): every other column of a file names the line."""
+
+CONTRACT_COMMITMENT_PREFIX = "ContractCommitment"
+"""The prefix of the columns of FOCUS 1.3's Contract Commitment dataset (``ContractCommitmentId``, ...)."""
 
 SUMMED: tuple[str, ...] = (
     "BilledCost",

@@ -5,12 +5,16 @@ FOCUS version from the header (:func:`~kubetally.focus.columns.detect_version`),
 columns, types and checks every row (:mod:`kubetally.focus.validate`) and raises one
 :class:`~kubetally.errors.FocusFileError` listing every problem, or returns a :class:`FocusBatch`.
 
-Rows of one file sharing Krateo's key (:data:`~kubetally.focus.columns.KEY`) are folded into one row: the key is
-coarser than a bill line (two lines of one resource, SKU price and hour, e.g. usage and its tax with no
-resource), and a table keyed by it can hold only one of them. Folding adds up costs and quantities
-(:data:`~kubetally.focus.columns.SUMMED`), so the ledger keeps the file's totals; the other columns come from the
-group's first row. A later file with a key already in the ledger replaces that row (see
+A bill line appears once in a file. Two rows that agree on every column but the amounts
+(:data:`~kubetally.focus.columns.MEASURE_SUFFIXES`) are the same line twice, and the file is refused naming both
+rows: summing them would count the line twice, keeping one would guess which is right. Rows that differ only in
+columns the ledger does not keep (``x_`` columns, ``SkuPriceDetails``, ...) are different lines that the ledger
+cannot tell apart; they are folded into one row of the line key (:data:`~kubetally.focus.columns.KEY`, every kept
+column but the amounts), adding up their amounts (:data:`~kubetally.focus.columns.SUMMED`), so the ledger keeps the
+file's totals. A later file with a line already in the ledger replaces that row (see
 :meth:`kubetally.ledger.Ledger.upsert_cloud_costs`): a re-issued bill corrects the previous one.
+
+A FOCUS 1.3 Contract Commitment dataset is refused by name: only the Cost and Usage dataset is loaded.
 """
 
 from __future__ import annotations
@@ -23,7 +27,15 @@ import httpx
 import polars as pl
 
 from kubetally.errors import FocusFileError, InvalidParameter, SourceUnavailable
-from kubetally.focus.columns import KEY, SOURCE_COLUMN, SUMMED, detect_version, missing_columns
+from kubetally.focus.columns import (
+    CONTRACT_COMMITMENT_PREFIX,
+    KEY,
+    MEASURE_SUFFIXES,
+    SOURCE_COLUMN,
+    SUMMED,
+    detect_version,
+    missing_columns,
+)
 from kubetally.focus.decode import decode
 from kubetally.focus.validate import typed_rows
 from kubetally.ledger.schema import CLOUD_COSTS
@@ -40,7 +52,8 @@ class FocusBatch:
     rows: int
     """Data rows in the file."""
     merged: int
-    """File rows folded into another row with the same key (``rows - merged`` rows in ``frame``)."""
+    """File rows folded into another row with the same line key (``rows - merged`` rows in ``frame``): rows that
+    differ only in columns the ledger does not keep."""
 
 
 def fold(frame: pl.DataFrame) -> pl.DataFrame:
@@ -53,12 +66,46 @@ def fold(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.group_by(list(KEY), maintain_order=True).agg(*summed, pl.col(others).first()).select(frame.columns)
 
 
+def refuse_other_datasets(columns: list[str], name: str) -> None:
+    """Refuse a file of another FOCUS dataset than Cost and Usage, naming it."""
+    if "ChargeCategory" not in columns and any(c.startswith(CONTRACT_COMMITMENT_PREFIX) for c in columns):
+        raise FocusFileError(
+            name,
+            [(0, "the file is a FOCUS 1.3 Contract Commitment dataset; only the Cost and Usage dataset is loaded")],
+        )
+
+
+REPEATS_SHOWN = 20
+"""Repeated rows listed when a file is refused for them."""
+
+
+def refuse_repeated_lines(raw: pl.DataFrame, name: str) -> None:
+    """Refuse a file in which two rows agree on every column but the amounts, naming the rows."""
+    identity = [c for c in raw.columns if not c.endswith(MEASURE_SUFFIXES)]
+    if raw.height < 2 or not identity:
+        return
+    rows = raw.select(identity).with_row_index("row", offset=1)
+    first = pl.col("row").min().over(identity)
+    repeated = rows.select("row", first.alias("first")).filter(pl.col("row") != pl.col("first"))
+    if repeated.is_empty():
+        return
+    shown = repeated.head(REPEATS_SHOWN).iter_rows()
+    problems = [
+        (int(row), f"the same bill line as row {int(earlier)} (every column but the amounts is equal)")
+        for row, earlier in shown
+    ]
+    if repeated.height > REPEATS_SHOWN:
+        problems.append((0, f"{repeated.height} rows repeat an earlier line in all"))
+    raise FocusFileError(name, problems)
+
+
 def read_focus(data: bytes, name: str) -> FocusBatch:
     """The rows of a FOCUS file's bytes (CSV, gzip'ed CSV or Parquet, told apart by content), ``source`` = ``name``.
 
     Raises FocusFileError (naming ``name``) for a file that cannot be read, lacks mandatory columns or has bad rows.
     """
     raw = decode(data, name)
+    refuse_other_datasets(raw.columns, name)
     version = detect_version(raw.columns)
     missing = missing_columns(raw.columns, version)
     if missing:
@@ -66,7 +113,9 @@ def read_focus(data: bytes, name: str) -> FocusBatch:
         raise FocusFileError(
             name, [(0, f"missing mandatory FOCUS {version} columns: {', '.join(missing)} (header: {found})")]
         )
-    folded = fold(typed_rows(raw, name))
+    typed = typed_rows(raw, name)
+    refuse_repeated_lines(raw, name)
+    folded = fold(typed)
     frame = folded.with_columns(pl.lit(name, dtype=pl.String).alias(SOURCE_COLUMN)).select(CLOUD_COSTS.names())
     return FocusBatch(frame=frame, version=version, rows=raw.height, merged=raw.height - frame.height)
 

@@ -12,8 +12,8 @@ Rules (one per :class:`~kubetally.focus.columns.Kind`):
   text (``3``, ``true``), and nested objects or arrays their compact JSON text; anything but an object is a problem.
 
 Row checks: :data:`~kubetally.focus.columns.NOT_NULL` columns are filled, ``ChargeCategory`` is one of the allowed
-values, rows sharing Krateo's key (summed later) share their ``BillingCurrency``, and each period's start is before
-its end. Unknown columns (``x_`` custom columns among them) are ignored.
+values, and each period's start is before its end (``BillingCurrency`` is part of the line key, so lines folded
+together share it). Unknown columns (``x_`` custom columns among them) are ignored.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kubetally.errors import FocusFileError
-from kubetally.focus.columns import CHARGE_CATEGORIES, COLUMNS, FALLBACKS, KEY, NOT_NULL, Kind
+from kubetally.focus.columns import CHARGE_CATEGORIES, COLUMNS, FALLBACKS, NOT_NULL, Kind
 from kubetally.history import STRING_MAP, TIME
 from kubetally.ledger.schema import CLOUD_COSTS
 
@@ -168,8 +168,7 @@ def _order_reason(prefix: str) -> Callable[[object], str]:
 
 
 def _row_checks(present: set[str]) -> list[Check]:
-    """Checks on typed values: filled columns, the allowed ChargeCategory values, one currency per key, periods
-    in order."""
+    """Checks on typed values: filled columns, the allowed ChargeCategory values, periods in order."""
     checks = [
         Check(column, pl.col(column).is_null(), _fixed_reason(f"{column} is empty (FOCUS requires it)"))
         for column in NOT_NULL
@@ -182,17 +181,6 @@ def _row_checks(present: set[str]) -> list[Check]:
             lambda value: f"ChargeCategory {_quoted(value)} is not one of {', '.join(CHARGE_CATEGORIES)}",
         )
     )
-    if "BillingCurrency" in present:
-        checks.append(
-            Check(
-                "BillingCurrency",
-                (pl.col("BillingCurrency").n_unique().over(KEY) > 1).fill_null(False),
-                lambda value: (
-                    f"BillingCurrency {_quoted(value)} differs from another row with the same key "
-                    f"({', '.join(KEY)}); rows sharing a key are summed, so they must share a currency"
-                ),
-            )
-        )
     for prefix in ("ChargePeriod", "BillingPeriod"):
         start, end = pl.col(f"{prefix}Start"), pl.col(f"{prefix}End")
         checks.append(

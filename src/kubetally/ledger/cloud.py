@@ -1,4 +1,4 @@
-"""Upserting cloud bill rows (``cloud_costs``) and cloud usage rows (``cloud_usage``) by their Krateo key.
+"""Upserting cloud bill rows (``cloud_costs``, keyed by the whole bill line) and cloud usage rows (``cloud_usage``).
 
 A write replaces, in one transaction, every stored row whose key equals the key of an incoming row (NULL equal to
 NULL, as Krateo's database compares them) and inserts the incoming rows; rows with other keys are untouched. An
@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from kubetally.errors import InvalidParameter, LedgerError
+from kubetally.history import STRING_MAP
 from kubetally.ledger.schema import TABLES, TableSpec, insert_select_sql, quote_identifier
 
 _SOURCE = "_kubetally_cloud_source"
@@ -55,7 +56,12 @@ def conform_cloud(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _delete_matching_sql(spec: TableSpec, source: str) -> str:
     """``DELETE`` of the stored rows whose key equals an incoming row's key, NULL equal to NULL."""
-    condition = " AND ".join(f"t.{quote_identifier(c)} IS NOT DISTINCT FROM s.{quote_identifier(c)}" for c in spec.key)
+
+    def incoming(column: str) -> str:
+        name = f"s.{quote_identifier(column)}"
+        return f"map_from_entries({name})" if spec.schema[column] == STRING_MAP else name
+
+    condition = " AND ".join(f"t.{quote_identifier(c)} IS NOT DISTINCT FROM {incoming(c)}" for c in spec.key)
     return f"DELETE FROM {spec.name} AS t WHERE EXISTS (SELECT 1 FROM {source} AS s WHERE {condition})"
 
 

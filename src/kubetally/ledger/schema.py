@@ -85,8 +85,27 @@ CLOUD_COSTS = pl.Schema(
 )
 """FOCUS cost rows (the 1.0–1.3 columns worth keeping); ``source`` names the endpoint or file the rows came from.
 
-Keyed like Krateo's table (see :data:`TABLES`); 1.3's ``ServiceProviderName`` fills ``ProviderName`` when a file
-has no ``ProviderName``."""
+Keyed by the whole bill line (:data:`CLOUD_COST_LINE_KEY`); 1.3's ``ServiceProviderName`` fills ``ProviderName``
+when a file has no ``ProviderName``."""
+
+CLOUD_COST_MEASURES: tuple[str, ...] = (
+    "PricingQuantity",
+    "ConsumedQuantity",
+    "ListUnitPrice",
+    "ContractedUnitPrice",
+    "ListCost",
+    "ContractedCost",
+    "EffectiveCost",
+    "BilledCost",
+)
+"""The amounts of a bill line: the ``cloud_costs`` columns that are not part of its identity."""
+
+CLOUD_COST_LINE_KEY: tuple[str, ...] = tuple(
+    name for name in CLOUD_COSTS if name not in CLOUD_COST_MEASURES and name != "source"
+)
+"""What identifies a bill line: every kept column but its amounts and ``source`` (provider, billing account,
+periods, charge category and class, service, resource, SKU, tags, ...). Two lines of a bill that differ in any of
+them are different lines, so neither a file nor two files from different providers merge them."""
 
 CLOUD_USAGE = pl.Schema(
     {
@@ -228,21 +247,7 @@ TABLES: dict[str, TableSpec] = {
     ),
     "assets": TableSpec("assets", COST_SCHEMAS["assets"], ("cluster", "hour"), _FACT_SORT, True),
     "pods": TableSpec("pods", COST_SCHEMAS["pods"], ("cluster", "pod_uid"), ("cluster", "pod_uid"), False),
-    "cloud_costs": TableSpec(
-        "cloud_costs",
-        CLOUD_COSTS,
-        (
-            "ResourceId",
-            "ResourceName",
-            "BillingPeriodStart",
-            "BillingPeriodEnd",
-            "ChargePeriodStart",
-            "ChargePeriodEnd",
-            "SkuPriceId",
-        ),
-        ("ChargePeriodStart",),
-        False,
-    ),
+    "cloud_costs": TableSpec("cloud_costs", CLOUD_COSTS, CLOUD_COST_LINE_KEY, ("ChargePeriodStart",), False),
     "cloud_usage": TableSpec(
         "cloud_usage", CLOUD_USAGE, ("ResourceId", "metricName", "timestamp"), ("timestamp",), False
     ),
