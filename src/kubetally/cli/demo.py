@@ -92,7 +92,7 @@ def _ingest_bill(db: Path, sim: Simulation, console: Console) -> None:
     batch = read_focus(simulated_bill(sim).write_csv().encode(), SIMULATED_BILL)
     with open_ledger(db) as ledger:
         ledger.upsert_cloud_costs(batch.frame)
-        reconciled = reconcile_bill(ledger, batch.frame)
+        reconciled = reconcile_bill(ledger, batch.frame, bound=None)  # the simulator's own bill
     console.print(f"\n[bold]Cloud bill[/] ({batch.rows} FOCUS rows, {SIMULATED_BILL})")
     if reconciled is not None:
         console.print(f"Reconciled {summary_line(reconciled)}", highlight=False)

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from kubetally.cli.options import Db, now, open_ledger
 from kubetally.domain.window import parse_window
+from kubetally.errors import InvalidParameter
+from kubetally.focus.plausibility import DEFAULT_BOUND
 from kubetally.focus.reconcile import ReconciliationReport, reconcile
 
 UNMATCHED_SHOWN = 20
@@ -73,7 +75,24 @@ def report_tables(report: ReconciliationReport) -> list[Table]:
     if hidden > 0:
         rest = float(report.unmatched.get_column("cost").tail(hidden).sum())
         unmatched.add_row(f"… {hidden} more", "", "", _money(rest))
-    return [assets, unmatched]
+    tables = [assets, unmatched]
+    if not report.held.is_empty():
+        held = Table(title=f"Held back: beyond the plausibility bound, not applied ({report.held.height} assets)")
+        for header in ("Cluster", "Type", "Name"):
+            held.add_column(header)
+        for header in ("Estimate", "Bill", "Difference %"):
+            held.add_column(header, justify="right")
+        for row in report.held.iter_rows(named=True):
+            held.add_row(
+                row["cluster"],
+                row["type"],
+                row["name"],
+                _money(row["estimate"]),
+                _money(row["bill"]),
+                _percent(row["difference_pct"]),
+            )
+        tables.append(held)
+    return tables
 
 
 def summary_line(report: ReconciliationReport) -> str:
@@ -89,7 +108,12 @@ def summary_line(report: ReconciliationReport) -> str:
         )
     count = report.unmatched.height
     others = f"; {count} compute or storage resources of the bill ({_money(report.unmatched_cost)}) match none"
-    return f"{span}: {matched}{others if count else ''}"
+    held = report.held.height
+    holding = (
+        f"; {held} nodes and disks held back, beyond the plausibility bound and not applied "
+        "(check the bill, then `kubetally reconcile --accept`)"
+    )
+    return f"{span}: {matched}{others if count else ''}{holding if held else ''}"
 
 
 def reconcile_command(
@@ -99,6 +123,17 @@ def reconcile_command(
         BasisOption, typer.Option("--basis", help="Bill column: effective (amortised, default) or billed.")
     ] = BasisOption.effective,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the comparison without writing.")] = False,
+    bound: Annotated[
+        float,
+        typer.Option(
+            "--bound",
+            min=0.0,
+            help="Hold back an asset whose bill differs from its estimate by more than this fraction of it.",
+        ),
+    ] = DEFAULT_BOUND,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Accept and apply the reconciliations beyond the bound.")
+    ] = False,
 ) -> None:
     """Reconcile nodes and disks with the cloud bill: the difference becomes an adjustment on each asset,
     spread onto its allocations and idle.
@@ -108,10 +143,24 @@ def reconcile_command(
       kubetally reconcile --db costs.duckdb --window lastweek
 
       kubetally reconcile --db costs.duckdb --window 30d --basis billed --dry-run
+
+    A node or disk whose bill differs from its estimate by more than --bound (default 0.5, i.e. ±50 %) is held
+    back and listed, not applied, until it is accepted with --accept.
     """
-    span = parse_window(window, now())
+    if accept and dry_run:
+        raise InvalidParameter("--accept", "cannot be combined with --dry-run")
+    at = now()
+    span = parse_window(window, at)
     with open_ledger(db, read_only=dry_run) as ledger:
-        report = reconcile(ledger, span.start, span.end, basis=basis.value, apply=not dry_run)
+        report = reconcile(
+            ledger,
+            span.start,
+            span.end,
+            basis=basis.value,
+            apply=not dry_run,
+            bound=bound,
+            accept=at if accept else None,
+        )
     console = Console()
     for table in report_tables(report):
         console.print(table)
@@ -122,5 +171,11 @@ def reconcile_command(
         console.print(
             f"applied: {applied.assets_changed} asset hours and {applied.allocations_changed} allocation rows "
             f"changed (generation {applied.generation})",
+            highlight=False,
+        )
+    if not report.held.is_empty():
+        console.print(
+            f"held back: {report.held.height} nodes and disks beyond ±{bound:.0%} of their estimate; "
+            "check the bill, then run again with --accept",
             highlight=False,
         )

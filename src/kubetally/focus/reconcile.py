@@ -15,7 +15,7 @@ See docs/reconciliation.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -23,6 +23,7 @@ import polars as pl
 
 from kubetally.domain.provider_ids import resource_key_expr
 from kubetally.errors import InvalidParameter
+from kubetally.focus.plausibility import DEFAULT_BOUND, acceptances, beyond, held
 from kubetally.focus.spread import ASSET_HOUR, bill_by_asset_hour, combine, disk_parts, node_parts
 from kubetally.ledger import AdjustmentWrite, Ledger
 from kubetally.ledger.adjustments import ASSET_ADJUSTMENTS
@@ -73,6 +74,9 @@ class ReconciliationReport:
     """:data:`UNMATCHED_REPORT` rows, largest cost first."""
     applied: AdjustmentWrite | None
     """What the ledger write changed; None when the adjustments were only computed."""
+    held: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ASSET_REPORT))
+    """:data:`ASSET_REPORT` rows beyond the plausibility bound and not accepted: not applied (see
+    :mod:`kubetally.focus.plausibility`)."""
 
     @property
     def estimate(self) -> float:
@@ -297,8 +301,31 @@ def _unmatched_report(bills: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _hold(plan: _Plan, held: pl.DataFrame) -> _Plan:
+    """``plan`` without the adjustments of the ``held`` assets (their report rows stay)."""
+    if held.is_empty():
+        return plan
+    nodes = held.filter(pl.col("type") == "Node").select("cluster", node="name")
+    disks = held.filter(pl.col("type") == "Disk").select("cluster", pv="name")
+    return replace(
+        plan,
+        asset_adjustments=plan.asset_adjustments.join(
+            held.select("cluster", "type", "name"), on=["cluster", "type", "name"], how="anti"
+        ),
+        node_deltas=plan.node_deltas.join(nodes, on=["cluster", "node"], how="anti"),
+        disk_deltas=plan.disk_deltas.join(disks, on=["cluster", "pv"], how="anti"),
+    )
+
+
 def reconcile(
-    ledger: Ledger, start: datetime, end: datetime, *, basis: Basis = "effective", apply: bool = True
+    ledger: Ledger,
+    start: datetime,
+    end: datetime,
+    *,
+    basis: Basis = "effective",
+    apply: bool = True,
+    bound: float | None = DEFAULT_BOUND,
+    accept: datetime | None = None,
 ) -> ReconciliationReport:
     """Reconcile the ledger's nodes and disks with its cloud bill rows over ``[start, end)`` (whole UTC hours).
 
@@ -309,6 +336,10 @@ def reconcile(
     is recomputed from scratch, so a reconciliation cut short is completed by running it again. Raises
     InvalidParameter for a bad range or basis, LedgerError when a write fails or the ledger changed while a day's
     adjustments were computed.
+
+    An asset whose bill differs from its estimate by more than ``bound`` x the estimate (None: no bound) is held
+    back, not applied, and listed in the report's ``held``, unless an acceptance recorded in the ledger covers it;
+    ``accept`` (the time of acceptance; needs ``apply``) records acceptances of every such asset first.
     """
     if basis not in BASIS_COLUMNS:
         raise InvalidParameter("basis", f"{basis!r} is not one of {', '.join(BASIS_COLUMNS)}")
@@ -317,6 +348,12 @@ def reconcile(
     keys = _asset_keys(ledger)
     first, stop, bills = reconciled_range(ledger, first, stop, BASIS_COLUMNS[basis], keys)
     plan = _plan(ledger, bills, keys, first, stop)
+    if accept is not None and apply:
+        ledger.record_bill_acceptances(acceptances(beyond(plan.report, bound), first, stop, basis, accept))
+        generation = ledger.generation
+    accepted = ledger.fetch('SELECT * FROM bill_acceptances WHERE start = ? AND "end" = ?', [first, stop])
+    holding = held(plan.report, bound, accepted, start=first, end=stop, basis=basis)
+    plan = _hold(plan, holding)
     applied = None
     if apply:
         writes = []
@@ -332,7 +369,7 @@ def reconcile(
             generation = write.generation
             writes.append(write)
         applied = _total(writes, first, stop, generation)
-    return ReconciliationReport(first, stop, basis, plan.report, plan.unmatched, applied)
+    return ReconciliationReport(first, stop, basis, plan.report, plan.unmatched, applied, holding)
 
 
 def _days(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -360,7 +397,7 @@ def _total(writes: list[AdjustmentWrite], start: datetime, end: datetime, genera
 
 
 def reconcile_written(
-    ledger: Ledger, start: datetime, end: datetime, *, basis: Basis = "effective"
+    ledger: Ledger, start: datetime, end: datetime, *, basis: Basis = "effective", bound: float | None = DEFAULT_BOUND
 ) -> ReconciliationReport | None:
     """Reconcile ``[start, end)`` again after a write replaced those hours (which resets their bill adjustments),
     when bill rows cover any of them; None (and nothing done) when none does."""
@@ -369,17 +406,19 @@ def reconcile_written(
     )
     if overlapping.item() == 0:
         return None
-    return reconcile(ledger, _floor_hour(start), _ceil_hour(end), basis=basis)
+    return reconcile(ledger, _floor_hour(start), _ceil_hour(end), basis=basis, bound=bound)
 
 
-def reconcile_bill(ledger: Ledger, bill: pl.DataFrame, *, basis: Basis = "effective") -> ReconciliationReport | None:
+def reconcile_bill(
+    ledger: Ledger, bill: pl.DataFrame, *, basis: Basis = "effective", bound: float | None = DEFAULT_BOUND
+) -> ReconciliationReport | None:
     """Reconcile the hours of the charge periods of bill rows just written (``cloud_costs`` columns); None when
     ``bill`` has no row."""
     if bill.is_empty():
         return None
     start: datetime = bill.get_column("ChargePeriodStart").min()  # type: ignore[assignment]
     end: datetime = bill.get_column("ChargePeriodEnd").max()  # type: ignore[assignment]
-    return reconcile(ledger, _floor_hour(start), _ceil_hour(end), basis=basis)
+    return reconcile(ledger, _floor_hour(start), _ceil_hour(end), basis=basis, bound=bound)
 
 
 __all__ = [

@@ -151,7 +151,12 @@ def _no_data_change(connection: duckdb.DuckDBPyConnection) -> None:
     :func:`add_missing`; every bill adjustment starts at 0."""
 
 
-MIGRATIONS = {1: _build_rollup, 2: _no_data_change}
+def add_bill_acceptances(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 3 → 4: the ``bill_acceptances`` table (held reconciliations a person accepted), empty."""
+    connection.execute(create_table_sql(TABLES["bill_acceptances"])).fetchall()
+
+
+MIGRATIONS = {1: _build_rollup, 2: _no_data_change, 3: add_bill_acceptances}
 """Schema version → the data step bringing a ledger of that version to the next one (after :func:`add_missing`
 has created every missing table and column)."""
 

@@ -148,15 +148,30 @@ INGEST_RUNS = pl.Schema(
 )
 """One row per cluster and write; ``warnings`` is a JSON array of strings; ``generation`` increases per write."""
 
+BILL_ACCEPTANCES = pl.Schema(
+    {
+        "cluster": pl.String(),
+        "type": pl.String(),
+        "name": pl.String(),
+        "start": TIME,
+        "end": TIME,
+        "basis": pl.String(),
+        "bill": pl.Float64(),
+        "accepted_at": TIME,
+    }
+)
+"""Reconciliations beyond the plausibility bound that a person accepted (``kubetally reconcile --accept``): per
+asset, reconciled range and basis, the bill amount accepted."""
+
 LEDGER_META = pl.Schema({"key": pl.String(), "value": pl.String()})
 """Key/value facts about the ledger file itself: ``schema_version`` and ``generation``."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version of the table layout below. An older ledger is migrated when opened for writing
 (:func:`kubetally.ledger.opening.migrate`): missing tables are created and missing columns added (numeric
 columns of the fact and rollup tables as 0, others null); a version-1 ledger also gets its ``allocations_daily``
-built from its hourly rows. Version 2 lacked the bill adjustment columns and the cloud tables' newer columns. A
-newer version is refused."""
+built from its hourly rows. Version 2 lacked the bill adjustment columns and the cloud tables' newer columns; version 3
+lacked ``bill_acceptances``. A newer version is refused."""
 
 HOUR_COVERAGE = pl.Schema(
     {"cluster": pl.String(), "hour": TIME, "generation": pl.Int64(), "run_id": pl.String()},
@@ -256,6 +271,13 @@ TABLES: dict[str, TableSpec] = {
     ),
     "ingest_runs": TableSpec("ingest_runs", INGEST_RUNS, ("run_id", "cluster"), ("generation",), False),
     "hour_coverage": TableSpec("hour_coverage", HOUR_COVERAGE, ("cluster", "hour"), _FACT_SORT, False),
+    "bill_acceptances": TableSpec(
+        "bill_acceptances",
+        BILL_ACCEPTANCES,
+        ("cluster", "type", "name", "start", "end", "basis"),
+        ("start", "cluster"),
+        False,
+    ),
     "ledger_meta": TableSpec("ledger_meta", LEDGER_META, ("key",), ("key",), False),
     ROLLUP: TableSpec(
         ROLLUP, pl.Schema({c.name: c.dtype for c in ROLLUP_COLUMNS}), ("cluster", "day"), ("day", "cluster"), False

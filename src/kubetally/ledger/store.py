@@ -26,6 +26,7 @@ import polars as pl
 from kubetally.costs import CostResult
 from kubetally.errors import LedgerError
 from kubetally.history import STRING_MAP
+from kubetally.ledger.acceptances import record_acceptances
 from kubetally.ledger.adjustments import AdjustmentWrite, apply_bill_adjustments
 from kubetally.ledger.cloud import CloudWrite, upsert
 from kubetally.ledger.frames import RESULT_TABLES, cluster_names, coverage_frame, hour_range, result_frames
@@ -249,8 +250,16 @@ class Ledger:
                 ) from exc
 
     def upsert_cloud_costs(self, frame: pl.DataFrame) -> CloudWrite:
-        """Upsert FOCUS cost rows (exactly the ``cloud_costs`` columns) by Krateo's key, in one transaction."""
+        """Upsert FOCUS cost rows (exactly the ``cloud_costs`` columns) by their line key, in one transaction."""
         return self._upsert_cloud("cloud_costs", frame)
+
+    def record_bill_acceptances(self, frame: pl.DataFrame) -> int:
+        """Record accepted reconciliations (``bill_acceptances`` rows), replacing earlier ones of the same key."""
+        if self._read_only:
+            raise LedgerError(f"ledger {self._path} is open read-only and cannot be written")
+        with self._write_lock:
+            self._check_open()
+            return record_acceptances(self._connection, frame)
 
     def upsert_cloud_usage(self, frame: pl.DataFrame) -> CloudWrite:
         """Upsert cloud usage rows by ``(ResourceId, metricName, timestamp)``, in one transaction."""
