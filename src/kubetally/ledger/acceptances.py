@@ -6,6 +6,7 @@ import duckdb
 import polars as pl
 
 from kubetally.errors import LedgerError
+from kubetally.ledger.opening import rollback_quietly
 from kubetally.ledger.schema import TABLES, insert_select_sql
 
 _SOURCE = "_kubetally_acceptances"
@@ -28,7 +29,7 @@ def record_acceptances(connection: duckdb.DuckDBPyConnection, frame: pl.DataFram
             connection.execute(insert_select_sql(spec, _SOURCE)).fetchall()
             connection.commit()
         except BaseException:
-            connection.rollback()
+            rollback_quietly(connection)
             raise
     except duckdb.Error as exc:
         raise LedgerError(f"ledger write of {rows.height} bill acceptances failed: {exc}") from exc

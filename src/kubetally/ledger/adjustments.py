@@ -19,6 +19,7 @@ import polars as pl
 from kubetally.errors import InvalidParameter, LedgerError
 from kubetally.history import TIME
 from kubetally.ledger.frames import hour_range
+from kubetally.ledger.opening import rollback_quietly
 from kubetally.ledger.rollup import refresh_days
 
 BILL_COLUMNS: tuple[str, ...] = (
@@ -237,7 +238,7 @@ def _transaction(
             generation = _refresh(connection, sorted(clusters), start, end, generation + 1)
         connection.commit()
     except BaseException:
-        connection.rollback()
+        rollback_quietly(connection)
         raise
     finally:
         for spec in frames:

@@ -17,6 +17,7 @@ import polars as pl
 
 from kubetally.errors import InvalidParameter, LedgerError
 from kubetally.history import STRING_MAP
+from kubetally.ledger.opening import rollback_quietly
 from kubetally.ledger.schema import TABLES, TableSpec, insert_select_sql, quote_identifier
 
 _SOURCE = "_kubetally_cloud_source"
@@ -105,7 +106,7 @@ def upsert(
             ).fetchall()
             connection.commit()
         except BaseException:
-            connection.rollback()
+            rollback_quietly(connection)
             raise
     except duckdb.Error as exc:
         raise LedgerError(f"ledger write of {rows.height} {table} rows failed and was rolled back: {exc}") from exc

@@ -11,6 +11,7 @@ file this process already has open is never refused with an ``IOException`` (Duc
 from __future__ import annotations
 
 import fcntl
+import os
 from pathlib import Path
 
 import duckdb
@@ -35,14 +36,42 @@ _MAGIC_OFFSET = 8
 
 
 def check_path(path: Path, *, read_only: bool) -> None:
-    """Refuse a path that cannot be a ledger, without opening it."""
+    """Refuse a path that cannot be a ledger, without opening it; a permission problem is named as such (DuckDB
+    would report a later symptom: a failed rollback, a damaged file, a missing file)."""
     if path.is_dir():
         raise LedgerError(f"ledger {path} is a directory, not a DuckDB file")
+    folder = path.parent
     if not path.exists():
         if read_only:
             raise LedgerError(f"ledger {path} not found: no such file (ingest into it first)")
-        if not path.parent.is_dir():
-            raise LedgerError(f"ledger {path} cannot be created: directory {path.parent} does not exist")
+        if not folder.is_dir():
+            raise LedgerError(f"ledger {path} cannot be created: directory {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise LedgerError(f"ledger {path} cannot be created: Permission denied on directory {folder}")
+        return
+    if not os.access(path, os.R_OK):
+        raise LedgerError(f"ledger {path} cannot be read: Permission denied")
+    if read_only:
+        return
+    if not os.access(path, os.W_OK):
+        raise LedgerError(
+            f"ledger {path} is read-only (Permission denied for writing): open it read-only, or make it writable"
+        )
+    wal = path.with_name(path.name + ".wal")
+    if not os.access(folder, os.W_OK | os.X_OK) and not os.access(wal, os.W_OK):
+        raise LedgerError(
+            f"ledger {path} cannot be written: Permission denied creating its write-ahead log {wal} "
+            f"(directory {folder} is not writable)"
+        )
+
+
+def rollback_quietly(connection: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after a failed statement; a rollback that fails too (no transaction left, an unwritable file)
+    must not hide the first cause, which the caller re-raises."""
+    try:
+        connection.rollback()
+    except duckdb.Error:
+        return
 
 
 def locked_by_another_process(path: Path) -> bool:
@@ -137,7 +166,7 @@ def create_schema(connection: duckdb.DuckDBPyConnection) -> None:
         ).fetchall()
         connection.commit()
     except duckdb.Error:
-        connection.rollback()
+        rollback_quietly(connection)
         raise
 
 
@@ -208,5 +237,5 @@ def migrate(connection: duckdb.DuckDBPyConnection, version: int) -> None:
         ).fetchall()
         connection.commit()
     except duckdb.Error:
-        connection.rollback()
+        rollback_quietly(connection)
         raise

@@ -30,7 +30,7 @@ from kubetally.ledger.acceptances import record_acceptances
 from kubetally.ledger.adjustments import AdjustmentWrite, apply_bill_adjustments
 from kubetally.ledger.cloud import CloudWrite, upsert
 from kubetally.ledger.frames import RESULT_TABLES, cluster_names, coverage_frame, hour_range, result_frames
-from kubetally.ledger.opening import connect, prepare_schema
+from kubetally.ledger.opening import connect, prepare_schema, rollback_quietly
 from kubetally.ledger.rollup import refresh_days
 from kubetally.ledger.schema import FACT_TABLES, ROLLUP, TABLES, TableSpec, insert_select_sql
 
@@ -325,7 +325,7 @@ class Ledger:
             self._step("commit")
             connection.commit()
         except BaseException:
-            connection.rollback()
+            rollback_quietly(connection)
             raise
         finally:
             connection.unregister(_SCOPE)
