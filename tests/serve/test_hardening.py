@@ -161,3 +161,36 @@ def test_cors_wildcard_is_refused_at_start(demo: Path, tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "cors_origins" in done.stderr and "'*' is refused" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_failed_logins_are_throttled_before_hashing(demo: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.yaml")
+    with serving(["--db", str(demo), "--config", str(config)], tmp_path / "serve.log") as url:
+        assert httpx.get(f"{url}/allocation", params={"window": "1d"}, headers=SHOP).status_code == 200
+        for _ in range(10):
+            wrong = httpx.get(f"{url}/allocation", params={"window": "1d"}, headers=basic("shop", "guess"))
+            assert wrong.status_code == 401
+        throttled = httpx.get(f"{url}/allocation", params={"window": "1d"}, headers=basic("shop", "guess"))
+        assert throttled.status_code == 429
+        assert 1 <= int(throttled.headers["retry-after"]) <= 60
+        assert throttled.json()["error"]["code"] == "too_many_requests"
+        assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_ui_pages_forbid_framing_and_foreign_scripts(server: str) -> None:
+    for page in ("/", "/ui/assets", "/ui/cloud"):
+        response = httpx.get(f"{server}{page}", follow_redirects=True)
+        assert response.status_code == 200, page
+        assert response.headers["x-frame-options"] == "DENY"
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_auth_off_on_a_public_address_warns(demo: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"auth": "off"}))
+    log = tmp_path / "serve.log"
+    with serving(["--db", str(demo), "--config", str(config), "--host", "0.0.0.0"], log):
+        pass
+    text = log.read_text()
+    assert "WARNING: authentication is off" in text and "0.0.0.0" in text

@@ -26,7 +26,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
 from kubetally.api import cloud, focus, legacy, reconciliation
-from kubetally.api.auth import CHALLENGE, Authenticator, identity_of, require_unscoped, unauthorized_error
+from kubetally.api.auth import (
+    CHALLENGE,
+    Authenticator,
+    identity_of,
+    require_unscoped,
+    throttled_error,
+    unauthorized_error,
+)
 from kubetally.api.envelope import failure, success
 from kubetally.api.errors import install_error_handlers
 from kubetally.api.follow_loop import FollowLoop, PipelineLoop
@@ -34,7 +41,7 @@ from kubetally.api.hosts import HostCheck
 from kubetally.api.metrics import LedgerCollector, Telemetry
 from kubetally.api.routes import clock_of, router
 from kubetally.domain.pricing import PriceBook
-from kubetally.errors import InvalidParameter, LedgerError, Unauthorized
+from kubetally.errors import InvalidParameter, LedgerError, TooManyRequests, Unauthorized
 from kubetally.focus.pipeline import Pipeline
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
@@ -182,6 +189,7 @@ def create_app(
     app.state.kubetally = state
     install_error_handlers(app)
     app.add_exception_handler(Unauthorized, unauthorized_error)
+    app.add_exception_handler(TooManyRequests, throttled_error)
     if mcp_only_port is not None:
         app.add_middleware(McpOnlyPort, port=mcp_only_port)
     if cors_origins:
