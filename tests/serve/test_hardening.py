@@ -194,3 +194,15 @@ def test_auth_off_on_a_public_address_warns(demo: Path, tmp_path: Path) -> None:
         pass
     text = log.read_text()
     assert "WARNING: authentication is off" in text and "0.0.0.0" in text
+
+
+def test_cost_data_model_gives_a_namespace_scoped_identity_no_node_prices(server: str) -> None:
+    hidden = ("hourlyCost", "CPUHourlyCost", "RAMGBHourlyCost", "GPUHourlyCost", "instanceType", "providerID")
+    params = {"timeWindow": "2d"}
+    admin = httpx.get(f"{server}/model/costDataModel", params=params, headers=ADMIN, timeout=120).json()["data"]
+    assert any(entry["node"].get("CPUHourlyCost") for entry in admin.values())
+    shop = httpx.get(f"{server}/model/costDataModel", params=params, headers=SHOP, timeout=120).json()["data"]
+    assert shop and all(entry["namespace"] == "checkout" for entry in shop.values())
+    for entry in shop.values():
+        assert not set(hidden + ("preemptible", "region")) & set(entry["node"]), entry["node"]
+        assert entry["node"].get("CPU")
