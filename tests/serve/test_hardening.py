@@ -204,5 +204,5 @@ def test_cost_data_model_gives_a_namespace_scoped_identity_no_node_prices(server
     shop = httpx.get(f"{server}/model/costDataModel", params=params, headers=SHOP, timeout=120).json()["data"]
     assert shop and all(entry["namespace"] == "checkout" for entry in shop.values())
     for entry in shop.values():
-        assert not set(hidden + ("preemptible", "region")) & set(entry["node"]), entry["node"]
+        assert not set((*hidden, "preemptible", "region")) & set(entry["node"]), entry["node"]
         assert entry["node"].get("CPU")
