@@ -83,6 +83,17 @@ class Unauthorized(KubetallyError):
     code = "unauthorized"
 
 
+class TooManyRequests(KubetallyError):
+    """Too many failed logins from one client: answered 429 with ``Retry-After`` (seconds)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class Forbidden(KubetallyError):
     """The identity is known but the request asks for something outside its scope."""
 

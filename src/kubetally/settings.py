@@ -71,7 +71,16 @@ class Settings(BaseSettings):
     tokens: tuple[TokenSetting, ...] = ()
     """Bearer API tokens (``KUBETALLY_TOKENS`` takes a JSON list)."""
     cors_origins: tuple[str, ...] = ()
-    """Origins allowed to call the HTTP API from a browser (CORS); none by default."""
+    """Origins allowed to call the HTTP API from a browser (CORS); none by default. ``*`` is refused."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Names the server answers as (``Host`` header) besides its bind address; loopback names always when bound
+    to loopback; ``*`` for any. Other names get a 403 (DNS rebinding)."""
+    cache_mib: float = Field(default=96.0, gt=0)
+    """Memory the query cache may keep answers in (sized for a 512 MiB pod)."""
+    cache_entry_mib: float = Field(default=16.0, gt=0)
+    """Answers counted as more than this are answered but not cached."""
+    max_query_rows: int = Field(default=25_000, ge=1)
+    """The most rows (sets × allocations) one allocation query may ask for; more is a 400."""
 
     prometheus_url: str | None = None
     """A Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. http://prometheus:9090."""
@@ -101,6 +110,14 @@ class Settings(BaseSettings):
         if isinstance(value, bool):
             return "on" if value else "off"
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_origin(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """The API answers with credentials allowed: ``*`` would let every site read it as the logged-in user."""
+        if any(origin.strip() == "*" for origin in value):
+            raise ValueError("'*' is refused: the API allows credentials, so list the origins that may call it")
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -26,18 +26,27 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
 from kubetally.api import cloud, focus, legacy, reconciliation
-from kubetally.api.auth import CHALLENGE, Authenticator, identity_of, require_unscoped, unauthorized_error
+from kubetally.api.auth import (
+    CHALLENGE,
+    Authenticator,
+    identity_of,
+    require_unscoped,
+    throttled_error,
+    unauthorized_error,
+)
 from kubetally.api.envelope import failure, success
 from kubetally.api.errors import install_error_handlers
 from kubetally.api.follow_loop import FollowLoop, PipelineLoop
+from kubetally.api.hosts import HostCheck
 from kubetally.api.metrics import LedgerCollector, Telemetry
 from kubetally.api.routes import clock_of, router
 from kubetally.domain.pricing import PriceBook
-from kubetally.errors import InvalidParameter, LedgerError, Unauthorized
+from kubetally.errors import InvalidParameter, LedgerError, TooManyRequests, Unauthorized
 from kubetally.focus.pipeline import Pipeline
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
 from kubetally.mcp import Backend, McpHttpApp
+from kubetally.query.budget import DEFAULT_MAX_QUERY_ROWS
 from kubetally.query.cache import QueryCache
 from kubetally.query.exposition import last_ingest
 from kubetally.ui import router as ui_router
@@ -47,7 +56,13 @@ Clock = Callable[[], datetime]
 DEFAULT_MAX_WINDOW_DAYS = 400.0
 """The longest window a query may ask for, by default."""
 
-__all__ = ["DEFAULT_MAX_WINDOW_DAYS", "Clock", "clock_of", "create_app"]
+DEFAULT_CACHE_MIB = 96.0
+"""What the query cache may keep, by default (a 512 MiB pod)."""
+DEFAULT_CACHE_ENTRY_MIB = 16.0
+"""Answers counted as more are not cached, by default."""
+_MIB = 1024 * 1024
+
+__all__ = ["DEFAULT_CACHE_MIB", "DEFAULT_MAX_WINDOW_DAYS", "Clock", "clock_of", "create_app"]
 
 
 def _utc_now() -> datetime:
@@ -109,6 +124,11 @@ def create_app(
     cors_origins: Sequence[str] = (),
     mcp_only_port: int | None = None,
     pipeline: Pipeline | None = None,
+    bind_host: str | None = None,
+    allowed_hosts: Sequence[str] = (),
+    cache_mib: float = DEFAULT_CACHE_MIB,
+    cache_entry_mib: float = DEFAULT_CACHE_ENTRY_MIB,
+    max_query_rows: int = DEFAULT_MAX_QUERY_ROWS,
 ) -> FastAPI:
     """The serve app over the ledger at ``ledger_path``.
 
@@ -119,7 +139,10 @@ def create_app(
     (401 otherwise) and scoped identities see only their own costs; ``cors_origins`` may call the API from a
     browser. Requests that arrive on ``mcp_only_port`` may only reach ``/mcp`` (404 elsewhere). ``pipeline``
     (whose ledger must be that file, writable) polls its cloud bill endpoints in the background, and its
-    ``billed_cost`` gauge is on ``/metrics``.
+    ``billed_cost`` gauge is on ``/metrics``. With ``bind_host``, requests addressed (``Host``) to other names
+    than it and ``allowed_hosts`` are refused (403), and so are ``/mcp`` requests from other origins. The query
+    cache keeps at most ``cache_mib`` of answers, none above ``cache_entry_mib``; an allocation query asking
+    for more than ``max_query_rows`` rows is refused (400).
     """
     path = Path(ledger_path)
     if interval_seconds <= 0:
@@ -134,6 +157,9 @@ def create_app(
     telemetry = Telemetry(registry)
     book = prices if prices is not None else (follower.prices if follower is not None else None)
     state = _State(path, registry, telemetry, clock, max_window_days, auth=auth)
+    state.cache = QueryCache(
+        128, max_bytes=int(cache_mib * _MIB), max_entry_bytes=int(cache_entry_mib * _MIB), max_query_rows=max_query_rows
+    )
     if book is not None:
         state.currency = book.currency
     registry.register(LedgerCollector(state.reader, book, telemetry, clock))
@@ -163,6 +189,7 @@ def create_app(
     app.state.kubetally = state
     install_error_handlers(app)
     app.add_exception_handler(Unauthorized, unauthorized_error)
+    app.add_exception_handler(TooManyRequests, throttled_error)
     if mcp_only_port is not None:
         app.add_middleware(McpOnlyPort, port=mcp_only_port)
     if cors_origins:
@@ -173,6 +200,8 @@ def create_app(
             allow_headers=["Authorization"],
             allow_credentials=True,
         )
+    if bind_host is not None:
+        app.add_middleware(HostCheck, bind_host=bind_host, allowed_hosts=allowed_hosts, cors_origins=cors_origins)
     protected = [Depends(identity_of)]
     app.include_router(router, dependencies=protected)
     app.include_router(router, prefix="/model", dependencies=protected)

@@ -27,7 +27,8 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from kubetally.api.errors import kubetally_error
-from kubetally.errors import Forbidden, InvalidInput, Unauthorized
+from kubetally.api.throttle import LoginThrottle
+from kubetally.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from kubetally.query.scope import UNRESTRICTED, Scope
 from kubetally.settings import ScopedIdentity, Settings
 
@@ -139,6 +140,8 @@ class Authenticator:
         self._key = secrets.token_bytes(32)
         self._remembered: dict[bytes, Identity] = {}
         self._lock = threading.Lock()
+        self.throttle = LoginThrottle()
+        """Failed logins per client (429 before any hashing once used up)."""
 
     @staticmethod
     def from_settings(settings: Settings) -> Authenticator:
@@ -160,8 +163,19 @@ class Authenticator:
         """Whether no identity is configured (nobody could be let in)."""
         return not self._users and not self._tokens
 
-    def authenticate(self, authorization: str | None) -> Identity:
-        """The identity of an ``Authorization`` header value; Unauthorized when missing, malformed or wrong."""
+    def authenticate(self, authorization: str | None, client: str | None = None) -> Identity:
+        """The identity of an ``Authorization`` header value; Unauthorized when missing, malformed or wrong.
+
+        With ``client`` (its address), wrong credentials are counted, and TooManyRequests is raised without
+        checking anything once the client has failed too often (:class:`~kubetally.api.throttle.LoginThrottle`).
+        """
+        if client is not None and authorization and authorization.strip():
+            self.throttle.check(client)
+            try:
+                return self.authenticate(authorization)
+            except Unauthorized:
+                self.throttle.failed(client)
+                raise
         if not authorization or not authorization.strip():
             raise Unauthorized("authentication required: send HTTP Basic credentials or a bearer token")
         scheme, _, credentials = authorization.strip().partition(" ")
@@ -225,8 +239,9 @@ def identity_of(request: Request) -> Identity:
     if authenticator is None:
         return ANONYMOUS
     try:
-        identity = authenticator.authenticate(request.headers.get("authorization"))
-    except Unauthorized as exc:
+        client = request.client.host if request.client is not None else "unknown"
+        identity = authenticator.authenticate(request.headers.get("authorization"), client)
+    except (Unauthorized, TooManyRequests) as exc:
         LOG.info("rejected %s %s: %s", request.method, request.url.path, exc.message)
         raise
     request.state.identity = identity
@@ -251,6 +266,14 @@ def unauthorized_error(request: Request, exc: Exception) -> Response:
     """A 401 in the error envelope, with the ``WWW-Authenticate`` challenge."""
     response = kubetally_error(request, exc)
     response.headers["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
+def throttled_error(request: Request, exc: Exception) -> Response:
+    """A 429 in the error envelope, with ``Retry-After``."""
+    assert isinstance(exc, TooManyRequests)
+    response = kubetally_error(request, exc)
+    response.headers["Retry-After"] = str(exc.retry_after_seconds)
     return response
 
 
@@ -292,6 +315,7 @@ __all__ = [
     "identity_of",
     "require_unscoped",
     "scope_of",
+    "throttled_error",
     "token_digest",
     "unauthorized_error",
 ]

@@ -57,9 +57,10 @@ def http_error(_request: Request, exc: Exception) -> Response:
 
 
 def internal_error(request: Request, exc: Exception) -> Response:
-    """Any other exception: logged with its traceback, answered with a fixed 500 message."""
+    """Any other exception: logged with its traceback, answered with a fixed 500 message and ``Connection:
+    close`` (the server drops the connection after an unhandled error; the client must know not to reuse it)."""
     LOG.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return failure(500, "internal", INTERNAL_MESSAGE)
+    return failure(500, "internal", INTERNAL_MESSAGE, headers={"Connection": "close"})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from kubetally.api.auth import ApiAccess
+from kubetally.api.hosts import is_loopback
 from kubetally.cli.options import Config, Db, PriceSheet, Pricing, now, open_ledger
 from kubetally.cli.pipeline import SecretsDir, pipeline_targets
 from kubetally.domain.pricing import PriceBook
@@ -109,7 +110,16 @@ def serve_command(
     if settings.prometheus_url is None and targets is None:
         open_ledger(settings.db, read_only=True).close()
         run_server(
-            settings.db, None, prices, host, port, interval_span, access, max_window_days=limit, mcp_port=mcp_port
+            settings.db,
+            None,
+            prices,
+            host,
+            port,
+            interval_span,
+            access,
+            max_window_days=limit,
+            mcp_port=mcp_port,
+            limits=settings,
         )
         return
     with open_ledger(settings.db) as ledger:
@@ -129,6 +139,7 @@ def serve_command(
             max_window_days=limit,
             mcp_port=mcp_port,
             pipeline=pipeline,
+            limits=settings,
         )
 
 
@@ -150,6 +161,7 @@ def run_server(
     max_window_days: float = 400.0,
     mcp_port: int | None = None,
     pipeline: Pipeline | None = None,
+    limits: Settings | None = None,
 ) -> None:
     """Run the app under uvicorn until interrupted (with ``pipeline``, polling its endpoints in the background).
 
@@ -157,10 +169,14 @@ def run_server(
     for OpenCost's separate MCP port).
 
     ``access`` (default: ``auth: auto`` with no identities) decides authentication for ``host``; with auth on
-    and no identity configured, InvalidInput is raised before anything listens.
+    and no identity configured, InvalidInput is raised before anything listens. ``limits`` supplies the cache,
+    query-size and allowed-host settings (their defaults when omitted).
     """
     rules = access if access is not None else ApiAccess()
     authenticator = rules.for_host(host)
+    if authenticator is None and not is_loopback(host):
+        _warn_open(host)
+    settings = limits if limits is not None else Settings()
     import uvicorn  # noqa: PLC0415
 
     from kubetally.api.app import create_app  # noqa: PLC0415
@@ -175,6 +191,11 @@ def run_server(
         cors_origins=rules.cors_origins,
         mcp_only_port=mcp_port,
         pipeline=pipeline,
+        bind_host=host,
+        allowed_hosts=settings.allowed_hosts,
+        cache_mib=settings.cache_mib,
+        cache_entry_mib=settings.cache_entry_mib,
+        max_query_rows=settings.max_query_rows,
     )
     if mcp_port is None:
         uvicorn.run(app, host=host, port=port, log_level="info")
@@ -183,6 +204,15 @@ def run_server(
         raise InvalidParameter("--mcp-port", f"must differ from --port ({port})")
     listeners = [_listen(host, port, "--port"), _listen(host, mcp_port, "--mcp-port")]
     uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=listeners)
+
+
+def _warn_open(host: str) -> None:
+    """Say loudly, before listening, that anyone who reaches ``host`` can read every cost."""
+    Console(stderr=True).print(
+        f"[bold red]WARNING: authentication is off (auth: off) and the API listens on {host}, not loopback: "
+        "anyone who can reach this address reads every cost. Configure users or tokens and set auth: on.[/]",
+        highlight=False,
+    )
 
 
 def _listen(host: str, port: int, flag: str) -> socket.socket:

@@ -32,6 +32,7 @@ from kubetally.domain.window import Window
 from kubetally.errors import InvalidParameter
 from kubetally.query.allocation import AllocationSet, Reader, run_allocation
 from kubetally.query.assets import run_assets
+from kubetally.query.budget import answer_bytes, check_allocation_size
 from kubetally.query.params import AllocationQuery, AssetKey, AssetQuery
 
 AssetSet = dict[str, dict[str, Any]]
@@ -70,12 +71,15 @@ class CacheStats:
     misses: int
     entries: int
     max_entries: int
+    bytes: int = 0
+    """What the kept answers are counted as (see :func:`kubetally.query.budget.answer_bytes`)."""
 
 
 @dataclass(frozen=True)
 class _Entry:
     version: WindowVersion
     data: object
+    size: int = 0
 
 
 class QueryCache:
@@ -85,10 +89,24 @@ class QueryCache:
     same query and version compute once; the other callers wait for that answer.
     """
 
-    def __init__(self, max_entries: int = 256) -> None:
+    def __init__(
+        self,
+        max_entries: int = 256,
+        *,
+        max_bytes: int | None = None,
+        max_entry_bytes: int | None = None,
+        max_query_rows: int | None = None,
+    ) -> None:
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise InvalidParameter("max_entries", f"invalid value {max_entries!r}; expected a whole number >= 1")
         self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        """Answers kept are counted as at most this many bytes (least recently used dropped first)."""
+        self._max_entry_bytes = max_entry_bytes
+        """Answers counted as more are answered but not kept."""
+        self._max_query_rows = max_query_rows
+        """Allocation queries asking for more rows are refused (400) before any work."""
+        self._bytes = 0
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._inflight: dict[tuple[Hashable, WindowVersion], threading.Lock] = {}
         self._lock = threading.Lock()
@@ -96,7 +114,10 @@ class QueryCache:
         self._misses = 0
 
     def allocation(self, reader: Reader, query: AllocationQuery) -> list[AllocationSet]:
-        """``run_allocation(reader, query)``, from the cache while the query's window is unchanged."""
+        """``run_allocation(reader, query)``, from the cache while the query's window is unchanged; InvalidParameter
+        when the query asks for more rows than ``max_query_rows``."""
+        if self._max_query_rows is not None:
+            check_allocation_size(reader, query, self._max_query_rows)
         return self._answer(reader, ("allocation", query), query.window, lambda: run_allocation(reader, query))
 
     def assets(self, reader: Reader, query: AssetQuery) -> list[AssetSet]:
@@ -107,7 +128,7 @@ class QueryCache:
     @property
     def stats(self) -> CacheStats:
         with self._lock:
-            return CacheStats(self._hits, self._misses, len(self._entries), self._max_entries)
+            return CacheStats(self._hits, self._misses, len(self._entries), self._max_entries, self._bytes)
 
     def __len__(self) -> int:
         with self._lock:
@@ -117,6 +138,7 @@ class QueryCache:
         """Drop every entry and reset the counters."""
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
             self._hits = self._misses = 0
 
     def _answer(self, reader: Reader, key: Hashable, window: Window, compute: Callable[[], _T]) -> _T:
@@ -135,7 +157,7 @@ class QueryCache:
             try:
                 data = compute()
                 if window_version(reader, window) == version:
-                    self._store(key, _Entry(version, data))
+                    self._store(key, _Entry(version, data, answer_bytes(data)))
             finally:
                 with self._lock:
                     self._inflight.pop((key, version), None)
@@ -151,14 +173,23 @@ class QueryCache:
         return entry
 
     def _store(self, key: Hashable, entry: _Entry) -> None:
+        if self._max_entry_bytes is not None and entry.size > self._max_entry_bytes:
+            return
         with self._lock:
             current = self._entries.get(key)
             if current is not None and _newer(current.version, entry.version):
                 return
+            if current is not None:
+                self._bytes -= current.size
             self._entries[key] = entry
+            self._bytes += entry.size
             self._entries.move_to_end(key)
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self._max_entries or self._over_budget():
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= dropped.size
+
+    def _over_budget(self) -> bool:
+        return self._max_bytes is not None and self._bytes > self._max_bytes and len(self._entries) > 0
 
 
 def _newer(left: WindowVersion, right: WindowVersion) -> bool:

@@ -357,6 +357,18 @@ def _node(row: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+NODE_CAPACITY = ("CPU", "RAM", "RAMBytes", "GPU")
+"""The node fields a namespace-scoped identity sees: capacity only. Prices, instance type, region, provider ID
+and spot flag are cluster-wide facts (``/assets`` refuses them to it): with its own usage they would give the
+other tenants' costs per node-hour."""
+
+
+def _scoped_node(node: dict[str, str], scope: Scope | None) -> dict[str, str]:
+    if scope is None or scope.namespaces is None:
+        return node
+    return {name: value for name, value in node.items() if name in NODE_CAPACITY}
+
+
 def _entry(row: Mapping[str, Any], node: dict[str, str]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": row["container"],
@@ -392,7 +404,7 @@ def run_cost_data(ledger: Reader, query: CostDataQuery) -> dict[str, dict[str, A
     result: dict[str, dict[str, Any]] = {}
     for row in frame.iter_rows(named=True):
         key = ",".join(str(row[part] or "") for part in ("namespace", "pod", "container", "node", "cluster"))
-        entry = _entry(row, nodes.get((row["cluster"], row["node"]), {}))
+        entry = _entry(row, _scoped_node(nodes.get((row["cluster"], row["node"]), {}), query.scope))
         result[key] = {name: value for name, value in entry.items() if name not in query.excluded}
     return result
 

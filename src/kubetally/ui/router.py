@@ -58,6 +58,17 @@ STATIC_FILES: dict[str, tuple[Path, str]] = {
 }
 """The UI's own static files by URL name, with their media types (plotly.min.js is added at lookup)."""
 
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+"""Sent with every page: scripts only from the server itself, never framed (clickjacking), no referrer."""
+
 router = APIRouter(tags=["UI"], include_in_schema=False)
 """The UI's pages and static files; the serve app includes it unprotected (pages hold no data)."""
 
@@ -66,7 +77,9 @@ def _page_handler(page: Page) -> Callable[[Request], HTMLResponse]:
     def render(request: Request) -> HTMLResponse:
         currency = request.app.state.kubetally.currency  # the served price book's currencyCode
         context = {"page": page, "pages": PAGES, "currency": currency, "version": __version__}
-        return _TEMPLATES.TemplateResponse(request, page.template, context)
+        response = _TEMPLATES.TemplateResponse(request, page.template, context)
+        response.headers.update(PAGE_HEADERS)
+        return response
 
     render.__name__ = f"ui_{page.template.removesuffix('.html')}"
     return render
