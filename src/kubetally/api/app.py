@@ -96,6 +96,26 @@ class _State:
         return self.ledger
 
 
+MAX_QUERY_BYTES = 15 * 1024
+"""The longest URL path plus query string answered; longer requests get 414 before any parsing."""
+
+
+class RequestSizeLimit:
+    """ASGI middleware: a 414 in the error envelope for a path and query longer than :data:`MAX_QUERY_BYTES`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            if size > MAX_QUERY_BYTES:
+                message = f"the URL is {size} bytes long; at most {MAX_QUERY_BYTES} are allowed"
+                await failure(414, "uri_too_long", message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class McpOnlyPort:
     """ASGI middleware: on ``port`` (the MCP port of ``kubetally serve --mcp-port``), answer only ``/mcp``."""
 
@@ -190,6 +210,7 @@ def create_app(
     install_error_handlers(app)
     app.add_exception_handler(Unauthorized, unauthorized_error)
     app.add_exception_handler(TooManyRequests, throttled_error)
+    app.add_middleware(RequestSizeLimit)
     if mcp_only_port is not None:
         app.add_middleware(McpOnlyPort, port=mcp_only_port)
     if cors_origins:

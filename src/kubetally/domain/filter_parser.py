@@ -189,6 +189,34 @@ class _Parser:
         raise InvalidFilter(f"unterminated string at {opened}")
 
 
+MAX_FILTER_CHARS = 4096
+"""The longest filter text accepted."""
+MAX_FILTER_DEPTH = 32
+"""The deepest nesting of parentheses accepted (checked before parsing, so the parser's recursion stays shallow)."""
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``(`` outside quoted values."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for char in text:
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            quoted = True
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
 def parse(text: str, fields: FieldSet) -> Filter:
-    """Parse a non-empty filter text (see the module grammar)."""
+    """Parse a non-empty filter text (see the module grammar); longer than :data:`MAX_FILTER_CHARS` or nested
+    deeper than :data:`MAX_FILTER_DEPTH` is refused."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise InvalidFilter(f"the filter is {len(text)} characters long; at most {MAX_FILTER_CHARS} are allowed")
+    if nesting_depth(text) > MAX_FILTER_DEPTH:
+        raise InvalidFilter(f"the filter nests parentheses deeper than {MAX_FILTER_DEPTH} levels")
     return _Parser(text, fields).parse()

@@ -27,6 +27,10 @@ _UNITS: dict[str, timedelta] = {
     "w": WEEK,
 }
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
+_LONG_NUMBER = re.compile(r"\d{13,}")
+"""A run of more digits than any supported duration or timestamp needs (refused before ``int()``)."""
+MAX_TEXT_CHARS = 256
+"""The longest window, step or duration text accepted."""
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _WINDOW_DURATION = re.compile(r"(\d+)([mhdw])")
 _UNIX_PAIR = re.compile(r"(\d{1,12}),(\d{1,12})")
@@ -125,6 +129,7 @@ def parse_duration(text: str, parameter: str = "window") -> timedelta:
     Raises :class:`InvalidWindow` naming ``parameter`` when the text is not a positive duration.
     """
     cleaned = text.strip().lower()
+    _check_size(text, parameter)
     if not _DURATION.fullmatch(cleaned):
         raise InvalidWindow(
             f"invalid duration {text!r}; expected a positive number with a unit s, m, h, d or w "
@@ -143,6 +148,16 @@ def parse_duration(text: str, parameter: str = "window") -> timedelta:
     return total
 
 
+def _check_size(text: str, parameter: str) -> None:
+    """Refuse texts and numbers too long for any valid value, before they reach ``int()``."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidWindow(
+            f"{parameter} is {len(text)} characters long; at most {MAX_TEXT_CHARS} are allowed", parameter
+        )
+    if _LONG_NUMBER.search(text):
+        raise InvalidWindow(f"{parameter} {text[:40]!r}...: a number has more than 12 digits", parameter)
+
+
 def parse_window(text: str, now: datetime, *, align_to_hours: bool = True) -> Window:
     """Parse an OpenCost window expression relative to ``now``.
 
@@ -150,6 +165,7 @@ def parse_window(text: str, now: datetime, *, align_to_hours: bool = True) -> Wi
     hour buckets; without it the exact OpenCost window is returned.
     """
     utc_now = _require_utc_now(now)
+    _check_size(text, "window")
     try:
         window = _parse_exact(text, utc_now)
         return window.aligned() if align_to_hours else window
@@ -236,6 +252,8 @@ def _parse_rfc3339(part: str, text: str) -> datetime:
 class CalendarStep(StrEnum):
     """Steps of varying length, aligned to calendar boundaries (UTC)."""
 
+    WEEK = "week"
+    """Calendar weeks, Sunday 00:00 UTC to Sunday (OpenCost's week), for ``accumulate=weeknow``."""
     MONTH = "month"
     QUARTER = "quarter"
 
@@ -260,6 +278,7 @@ _NAMED_STEPS: dict[str, Step] = {
 def parse_step(text: str, parameter: str = "step") -> Step:
     """A step: ``hour``, ``day``, ``week``, ``month``, ``quarter`` or a whole number of hours (``1h``, ``2d``)."""
     cleaned = text.strip().lower()
+    _check_size(text, parameter)
     if cleaned in _NAMED_STEPS:
         return _NAMED_STEPS[cleaned]
     step = parse_duration(cleaned, parameter) if _DURATION.fullmatch(cleaned) else None
@@ -283,7 +302,12 @@ def split_window(window: Window, step: Step) -> list[Window]:
     first day of each month (quarter: January, April, July, October), so the first and last pieces may be
     partial.
     """
-    if isinstance(step, CalendarStep):
+    if step is CalendarStep.WEEK:
+        today = floor_to(window.start, DAY)
+        sunday = today - (today.isoweekday() % 7) * DAY
+        count = -(-(window.end - sunday) // WEEK)
+        cuts = [min(sunday + (i + 1) * WEEK, window.end) for i in range(count)]
+    elif isinstance(step, CalendarStep):
         months = 1 if step is CalendarStep.MONTH else 3
         cuts = []
         cut = _add_months(floor_to(window.start, DAY).replace(day=1), 0)
@@ -320,6 +344,8 @@ class Accumulate(StrEnum):
     HOUR = "hour"
     DAY = "day"
     WEEK = "week"
+    WEEKNOW = "weeknow"
+    """Calendar weeks (Sunday to Sunday, UTC), the last one up to the window's end: OpenCost UI's "Week (calendar)"."""
     MONTH = "month"
     QUARTER = "quarter"
 
@@ -328,6 +354,8 @@ class Accumulate(StrEnum):
         """The period each accumulated set covers; ``None`` for NONE (keep steps) and ALL (whole window)."""
         if self in (Accumulate.NONE, Accumulate.ALL):
             return None
+        if self is Accumulate.WEEKNOW:
+            return CalendarStep.WEEK
         return _NAMED_STEPS[self.value]
 
 
@@ -344,17 +372,20 @@ _ACCUMULATE: dict[str, Accumulate] = {
     "hour": Accumulate.HOUR,
     "day": Accumulate.DAY,
     "week": Accumulate.WEEK,
+    "weeknow": Accumulate.WEEKNOW,
     "month": Accumulate.MONTH,
     "quarter": Accumulate.QUARTER,
 }
 
 
 def parse_accumulate(text: str | None, parameter: str = "accumulate") -> Accumulate:
-    """OpenCost's ``accumulate``: true/false (also t/f/1/0), all, hour, day, week, month, quarter."""
+    """OpenCost's ``accumulate``: true/false (also t/f/1/0), all, hour, day, week, weeknow, month, quarter."""
     cleaned = (text or "").strip().lower()
     try:
         return _ACCUMULATE[cleaned]
     except KeyError:
         raise InvalidWindow(
-            f"invalid value {text!r}; expected true, false, all, hour, day, week, month or quarter", parameter
+            f"invalid value {(text or '')[:40]!r}; "
+            "expected true, false, all, hour, day, week, weeknow, month or quarter",
+            parameter,
         ) from None

@@ -102,8 +102,8 @@ def _nonnegative(params: Mapping[str, str], name: str) -> int:
     raw = (params.get(name) or "").strip()
     if not raw:
         return 0
-    if not raw.isdigit():
-        raise InvalidParameter(name, f"invalid value {raw!r}; expected a whole number >= 0")
+    if not raw.isdigit() or len(raw) > 9:
+        raise InvalidParameter(name, f"invalid value {raw[:40]!r}; expected a whole number from 0 to 999999999")
     return int(raw)
 
 

@@ -31,6 +31,9 @@ from kubetally.query.filtering import parse_asset_filter, parse_filter_param
 if TYPE_CHECKING:
     from kubetally.query.scope import Scope
 
+MAX_SHARE_COST = 1e12
+"""The largest ``shareCost`` accepted ($ per month): beyond it sums of costs lose their cents, then overflow."""
+
 MAX_SETS = 10_000
 """The most sets (steps or accumulation periods) one query may ask for."""
 
@@ -128,7 +131,9 @@ def _money(params: Mapping[str, str], name: str) -> float:
     except ValueError:
         raise InvalidParameter(name, f"invalid amount {raw!r}; expected a number of dollars per month") from None
     if not math.isfinite(value) or value < 0:
-        raise InvalidParameter(name, f"invalid amount {raw!r}; expected a finite amount >= 0")
+        raise InvalidParameter(name, f"invalid amount {raw[:40]!r}; expected a finite amount >= 0")
+    if value > MAX_SHARE_COST:
+        raise InvalidParameter(name, f"invalid amount {raw[:40]!r}; at most {MAX_SHARE_COST:g} per month is allowed")
     return value
 
 
@@ -164,6 +169,8 @@ def check_set_count(window: Window, period: Step, parameter: str) -> None:
         if period <= timedelta():
             raise InvalidParameter(parameter, "must be greater than zero")
         count = -(-window.duration // period)
+    elif period is CalendarStep.WEEK:
+        count = -(-window.duration // timedelta(weeks=1)) + 1
     else:
         months = 1 if period is CalendarStep.MONTH else 3
         span = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
@@ -257,6 +264,7 @@ class AllocationQuery:
 
 ASSET_AGGREGATES: dict[str, str] = {
     "type": "type",
+    "assettype": "type",
     "cluster": "cluster",
     "category": "category",
     "service": "service",

@@ -1,0 +1,131 @@
+"""A corpus of hostile inputs, sent to every query endpoint of a real ``uvicorn`` server over one keep-alive
+connection: each is answered 4xx in the error envelope (never a 5xx), and the next request on the same
+connection still works."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from kubetally.api.app import create_app
+from tests.api.conftest import NOW, WINDOW
+
+DEEP = "(" * 2000 + 'namespace:"a"' + ")" * 2000
+HUGE = "9" * 5000
+
+CORPUS: tuple[tuple[str, str, str], ...] = (
+    ("filter", DEEP, "filter"),
+    ("filter", "(" * 33 + 'namespace:"a"' + ")" * 33, "filter"),
+    ("filter", 'namespace:"' + "a" * 5000 + '"', "filter"),
+    ("shareFilter", DEEP, "shareFilter"),
+    ("step", HUGE + "h", "step"),
+    ("step", "99999999999999999999h", "step"),
+    ("accumulate", HUGE, "accumulate"),
+    ("window", HUGE + "d", "window"),
+    ("window", f"{HUGE},{HUGE}", "window"),
+    ("window", "1d offset " + HUGE + "d", "window"),
+    ("limit", HUGE, "limit"),
+    ("offset", "18446744073709551617", "offset"),
+    ("shareCost", "1e307", "shareCost"),
+    ("shareCost", "1e13", "shareCost"),
+)
+"""(parameter, value, the parameter the 400 must name)."""
+
+ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "/allocation": ("filter", "shareFilter", "step", "accumulate", "window", "shareCost"),
+    "/allocation/compute": ("filter", "shareFilter", "step", "accumulate", "window", "shareCost"),
+    "/allocation/summary": ("filter", "step", "accumulate", "window"),
+    "/assets": ("filter", "step", "accumulate", "window"),
+    "/cloudCost": ("filter", "accumulate", "window"),
+    "/cloudCost/view/table": ("filter", "limit", "offset", "window"),
+    "/focus": ("filter", "window"),
+}
+"""Each endpoint and the corpus parameters it takes (also served under ``/model``)."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(small_ledger: Path) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(create_app(small_ledger, clock=lambda: NOW), port=port, log_level="critical")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not instance.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(10)
+
+
+def _cases() -> list[tuple[str, str, str, str]]:
+    cases = []
+    for path, accepted in ENDPOINTS.items():
+        for parameter, value, named in CORPUS:
+            if parameter in accepted or parameter == "window":
+                for prefix in ("", "/model"):
+                    cases.append((prefix + path, parameter, value, named))
+    return cases
+
+
+@pytest.mark.parametrize(("path", "parameter", "value", "named"), _cases())
+def test_hostile_value_is_refused_naming_the_parameter(
+    server: str, path: str, parameter: str, value: str, named: str
+) -> None:
+    params = {"window": WINDOW, parameter: value}
+    with httpx.Client(base_url=server, timeout=30) as client:
+        response = client.get(path, params=params)
+        assert response.status_code == 400, (response.status_code, response.text[:300])
+        body = response.json()
+        assert body["status"] == "error"
+        assert body["error"]["parameter"] == named
+        assert len(response.text) < 2000, "the error must not echo the whole input"
+        follow = client.get("/allocation", params={"window": WINDOW, "aggregate": "namespace"})
+        assert follow.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/allocation", "/model/assets", "/costDataModel", "/model/aggregatedCostModel"])
+def test_an_oversized_url_is_refused_with_414_and_the_connection_survives(server: str, path: str) -> None:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        response = client.get(path, params={"window": WINDOW, "filter": 'namespace:"' + "a" * 16_000 + '"'})
+        assert response.status_code == 414
+        assert response.json()["error"]["code"] == "uri_too_long"
+        assert client.get("/allocation", params={"window": WINDOW}).status_code == 200
+
+
+def test_a_filter_of_the_maximum_depth_is_still_answered(server: str) -> None:
+    nested = "(" * 32 + 'namespace:"kube-system"' + ")" * 32
+    response = httpx.get(f"{server}/allocation", params={"window": WINDOW, "filter": nested}, timeout=30)
+    assert response.status_code == 200, response.text[:300]
+
+
+def test_parentheses_inside_quoted_values_do_not_count_as_nesting(server: str) -> None:
+    value = 'namespace:"' + "(" * 100 + '"'
+    response = httpx.get(f"{server}/allocation", params={"window": WINDOW, "filter": value}, timeout=30)
+    assert response.status_code == 200, response.text[:300]
+
+
+def test_share_cost_at_the_bound_keeps_every_total_a_number(server: str) -> None:
+    response = httpx.get(
+        f"{server}/allocation",
+        params={"window": WINDOW, "aggregate": "namespace", "shareCost": "1e12", "accumulate": "true"},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    rows = response.json()["data"][0].values()
+    assert all(isinstance(row["totalCost"], float) for row in rows)
