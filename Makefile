@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck imports unit bench screenshots clean focus-validator
+.PHONY: install demo test lint typecheck imports unit bench screenshots clean focus-validator image
 
 install: $(STAMP)
 
@@ -57,6 +57,11 @@ test: lint typecheck imports unit
 bench: install
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.focus
+
+# The container image (Containerfile), built from a debootstrap'd Debian root: nothing is pulled (docs/install.md).
+IMAGE ?= localhost/kubetally:dev
+image: install
+	scripts/build-image --tag $(IMAGE)
 
 # Refresh the README's screenshots from the UI's end-to-end tests.
 screenshots: install

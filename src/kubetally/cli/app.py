@@ -14,6 +14,7 @@ from kubetally.cli import demo, ingest, mcp, password, pipeline, report, serve, 
 from kubetally.cli.cloud import cloud_costs_command
 from kubetally.cli.export import app as export_app
 from kubetally.cli.focus import app as focus_app
+from kubetally.cli.ledger import app as ledger_app
 from kubetally.cli.reconcile import reconcile_command
 from kubetally.errors import KubetallyError
 
@@ -37,6 +38,7 @@ app.command("reconcile")(reconcile_command)
 app.command("pipeline")(pipeline.pipeline_command)
 app.add_typer(focus_app, name="focus")
 app.add_typer(export_app, name="export")
+app.add_typer(ledger_app, name="ledger")
 
 
 @app.command("version")

@@ -28,6 +28,7 @@ from kubetally.errors import LedgerError
 from kubetally.history import STRING_MAP
 from kubetally.ledger.acceptances import record_acceptances
 from kubetally.ledger.adjustments import AdjustmentWrite, apply_bill_adjustments
+from kubetally.ledger.backup import export_database
 from kubetally.ledger.cloud import CloudWrite, upsert
 from kubetally.ledger.frames import RESULT_TABLES, cluster_names, coverage_frame, hour_range, result_frames
 from kubetally.ledger.opening import connect, prepare_schema, rollback_quietly
@@ -156,6 +157,15 @@ class Ledger:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+    def export(self, directory: Path) -> Path:
+        """Back the ledger up into ``directory`` (``EXPORT DATABASE``, see :mod:`kubetally.ledger.backup`)."""
+        self._check_open()
+        cursor = self._cursor()
+        try:
+            return export_database(cursor, directory, now=self._clock())
+        finally:
+            cursor.close()
 
     # reading
 

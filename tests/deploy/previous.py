@@ -1,0 +1,118 @@
+"""The release before the container image (commit ``ed5138a``), run from ``git archive`` with this venv's
+dependencies, and the comparison of its answers with another server's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.deploy.podman import ROOT
+
+PREVIOUS = "ed5138a"
+"""The commit before the container image and Kubernetes install."""
+
+REDEFINED: dict[str, str | None] = {}
+"""Allocation fields whose meaning changed since :data:`PREVIOUS`: field → the field now holding the same answer
+(``None``: skip it). Every other field must answer exactly as the previous release did."""
+
+QUERIES = (
+    ("/allocation", {"aggregate": "namespace"}),
+    ("/allocation", {"aggregate": "controller"}),
+    ("/allocation", {"aggregate": "pod", "accumulate": "true"}),
+    ("/assets", {}),
+)
+
+
+def previous_release(folder: Path) -> Path:
+    """The source tree of :data:`PREVIOUS`, extracted under ``folder``; its ``src`` directory."""
+    archive = folder / "previous.tar"
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", f"--output={archive}", PREVIOUS, "src"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"cannot read release {PREVIOUS} from git: {done.stderr.strip()}")
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder / "previous", filter="data")
+    return folder / "previous" / "src"
+
+
+def run_previous(src: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    code = (
+        "import sys, kubetally.cli.app as app; assert app.__file__.startswith(sys.argv[1]); "
+        "sys.argv[1:2] = []; app.main()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(src), *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+@contextmanager
+def serving_previous(src: Path, db: Path, port: int, log: Path) -> Iterator[str]:
+    """The previous release's ``kubetally serve`` over ``db`` on loopback ``port``."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    code = "import sys, kubetally.cli.app as app; sys.argv[0] = 'kubetally'; app.main()"
+    args = [sys.executable, "-c", code, "serve", "--db", str(db), "--port", str(port)]
+    with log.open("w") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _map(value: Any) -> Any:
+    """``value`` with the :data:`REDEFINED` fields renamed or dropped, at any depth."""
+    if isinstance(value, dict):
+        mapped = {}
+        for key, item in value.items():
+            name = REDEFINED.get(key, key) if key in REDEFINED else key
+            if name is None:
+                continue
+            mapped[name] = _map(item)
+        return mapped
+    if isinstance(value, list):
+        return [_map(item) for item in value]
+    return value
+
+
+def answers(url: str, window: str, auth: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The ``data`` of every query of :data:`QUERIES` over ``window``, keyed by the request."""
+    found = {}
+    for path, params in QUERIES:
+        response = httpx.get(f"{url}{path}", params={"window": window, **params}, auth=auth, timeout=60)
+        assert response.status_code == 200, f"{path} {params}: {response.text[:300]}"
+        found[f"{path} {json.dumps(params, sort_keys=True)}"] = response.json()["data"]
+    return found
+
+
+def same_answers(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """The previous release's answers, mapped through :data:`REDEFINED`, equal the new ones."""
+    assert old.keys() == new.keys()
+    for key, value in old.items():
+        assert _map(value) == _map(new[key]), key
