@@ -74,6 +74,8 @@ class _State:
     """Answers for windows of unchanged hours (see docs/query.md, Caching)."""
     currency: str = "USD"
     """The price book's currency (OpenCost ``currencyCode``): what the UI shows costs in."""
+    fleet: Ledger | None = None
+    """The fleet store served instead of the ledger file (``serve --fleet``)."""
 
     def reader(self) -> Ledger:
         if self.ledger is None:
@@ -109,6 +111,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     mcp_only_port: int | None = None,
     pipeline: Pipeline | None = None,
+    fleet: Ledger | None = None,
 ) -> FastAPI:
     """The serve app over the ledger at ``ledger_path``.
 
@@ -117,7 +120,8 @@ def create_app(
     relative windows and ingest ages; a query whose window is longer than ``max_window_days`` is refused (400).
     With ``auth``, every route but ``/healthz``, ``/readyz``, ``/version`` and the schema pages needs credentials
     (401 otherwise) and scoped identities see only their own costs; ``cors_origins`` may call the API from a
-    browser. Requests that arrive on ``mcp_only_port`` may only reach ``/mcp`` (404 elsewhere). ``pipeline``
+    browser; ``fleet`` (a :class:`kubetally.ledger.fleet.FleetLedger`) is served instead of the file. Requests that
+    arrive on ``mcp_only_port`` may only reach ``/mcp`` (404 elsewhere). ``pipeline``
     (whose ledger must be that file, writable) polls its cloud bill endpoints in the background, and its
     ``billed_cost`` gauge is on ``/metrics``.
     """
@@ -133,7 +137,7 @@ def create_app(
     registry = CollectorRegistry()
     telemetry = Telemetry(registry)
     book = prices if prices is not None else (follower.prices if follower is not None else None)
-    state = _State(path, registry, telemetry, clock, max_window_days, auth=auth)
+    state = _State(path, registry, telemetry, clock, max_window_days, auth=auth, fleet=fleet)
     if book is not None:
         state.currency = book.currency
     registry.register(LedgerCollector(state.reader, book, telemetry, clock))
@@ -216,6 +220,10 @@ def _start(state: _State, follower: Follower | None, interval_seconds: float, pi
         state.loop = FollowLoop(follower, state.telemetry, interval_seconds)
         state.loop.start()
     if state.ledger is not None:
+        return
+    if state.fleet is not None:
+        state.ledger = state.fleet
+        state.owns_ledger = True
         return
     try:
         state.ledger = Ledger.open(state.ledger_path, read_only=True)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from kubetally.cli.options import Db, now, open_ledger
+from kubetally.errors import KubetallyError
+from kubetally.ledger import Ledger
 from kubetally.ledger.publish import PublishReport, publish
+
+LOG = logging.getLogger(__name__)
 
 To = Annotated[
     str,
@@ -58,3 +66,37 @@ def publish_command(
     with open_ledger(db, read_only=True) as ledger:
         report = publish(ledger, to, now=now(), cluster=cluster)
     Console().print(f"Published to {to}: {summary(report)}", highlight=False)
+
+
+class PublishLoop:
+    """Publishes ``ledger`` to ``uri`` every ``interval_seconds`` in a daemon thread (``serve --publish-to``).
+
+    Publication writes only changed partitions, so publishing on every interval publishes each hour once it
+    closes and costs a read of the ledger otherwise."""
+
+    def __init__(self, ledger: Ledger, uri: str, interval_seconds: float, clock: Callable[[], datetime]) -> None:
+        self._ledger, self._uri, self._interval, self._clock = ledger, uri, interval_seconds, clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kubetally-publish", daemon=True)
+        self.last_error: str | None = None
+        self.publications = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = publish(self._ledger, self._uri, now=self._clock())
+                self.publications += 1
+                self.last_error = None
+                if report.partitions_written:
+                    LOG.info("published to %s: %s", self._uri, summary(report))
+            except KubetallyError as exc:
+                self.last_error = exc.message
+                LOG.warning("publication to %s failed: %s", self._uri, exc.message)
+            self._stop.wait(self._interval)

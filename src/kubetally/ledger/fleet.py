@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.fs as pafs
 
+from kubetally.errors import InvalidParameter
 from kubetally.ledger.engines import DuckDBEngine, FleetEngine, TableFiles
 from kubetally.ledger.fleet_layout import MANIFEST, PUBLISHED_BY_NAME, Manifest
 from kubetally.ledger.publish import fleet_filesystem
@@ -164,4 +165,15 @@ class FleetLedger(Ledger):
             self._closed = True
 
 
-__all__ = ["DEFAULT_REFRESH_SECONDS", "FleetLedger", "read_manifests"]
+def open_fleet(uri: str, *, engine: str = "duckdb", master: str = "local[2]") -> FleetLedger:
+    """The fleet at ``uri`` on ``engine``: ``duckdb`` (in process) or ``spark`` (on the cluster at ``master``)."""
+    if engine == "duckdb":
+        return FleetLedger(uri, DuckDBEngine())
+    if engine == "spark":
+        from kubetally.ledger.spark import SparkEngine  # noqa: PLC0415 (pyspark starts a JVM: only on request)
+
+        return FleetLedger(uri, SparkEngine(master))
+    raise InvalidParameter("engine", f"must be duckdb or spark, got {engine!r}")
+
+
+__all__ = ["DEFAULT_REFRESH_SECONDS", "FleetLedger", "open_fleet", "read_manifests"]
