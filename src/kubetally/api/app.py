@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
-from kubetally.api import cloud, focus, legacy, reconciliation
+from kubetally.api import cloud, clusters, focus, legacy, reconciliation
 from kubetally.api.auth import CHALLENGE, Authenticator, identity_of, require_unscoped, unauthorized_error
 from kubetally.api.envelope import failure, success
 from kubetally.api.errors import install_error_handlers
@@ -186,6 +186,7 @@ def create_app(
     app.include_router(reconciliation.router, dependencies=protected)
     app.include_router(reconciliation.router, prefix="/model", dependencies=protected)
     app.include_router(focus.router, dependencies=protected)
+    app.include_router(clusters.router, dependencies=protected)
     app.include_router(focus.router, prefix="/model", dependencies=protected)
     app.include_router(ui_router)
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
