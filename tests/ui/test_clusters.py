@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from kubetally.ledger import Ledger
 from kubetally.ledger.publish import publish
@@ -37,4 +37,4 @@ def test_clusters_page_lists_every_published_cluster_with_its_cost(
     assert sorted(shown) == sorted(row["cluster"] for row in answer)
     total = sum(row["totalCost"] for row in answer)
     assert page.locator("#cards [data-card='total'] .value").inner_text() == f"${total:,.2f}"
-    assert page.locator("#chart .main-svg").count() > 0
+    expect(page.locator("#chart .main-svg").first).to_be_visible(timeout=30_000)
