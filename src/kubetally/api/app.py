@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
-from kubetally.api import backup, cloud, focus, legacy, reconciliation
+from kubetally.api import backup, cloud, clusters, focus, legacy, reconciliation
 from kubetally.api.auth import (
     CHALLENGE,
     Authenticator,
@@ -89,6 +89,8 @@ class _State:
     """Answers for windows of unchanged hours (see docs/query.md, Caching)."""
     currency: str = "USD"
     """The price book's currency (OpenCost ``currencyCode``): what the UI shows costs in."""
+    fleet: Ledger | None = None
+    """The fleet store served instead of the ledger file (``serve --fleet``)."""
 
     def reader(self) -> Ledger:
         if self.ledger is None:
@@ -149,6 +151,7 @@ def create_app(
     cache_mib: float = DEFAULT_CACHE_MIB,
     cache_entry_mib: float = DEFAULT_CACHE_ENTRY_MIB,
     max_query_rows: int = DEFAULT_MAX_QUERY_ROWS,
+    fleet: Ledger | None = None,
 ) -> FastAPI:
     """The serve app over the ledger at ``ledger_path``.
 
@@ -157,7 +160,8 @@ def create_app(
     relative windows and ingest ages; a query whose window is longer than ``max_window_days`` is refused (400).
     With ``auth``, every route but ``/healthz``, ``/readyz``, ``/version`` and the schema pages needs credentials
     (401 otherwise) and scoped identities see only their own costs; ``cors_origins`` may call the API from a
-    browser. Requests that arrive on ``mcp_only_port`` may only reach ``/mcp`` (404 elsewhere). ``pipeline``
+    browser; ``fleet`` (a :class:`kubetally.ledger.fleet.FleetLedger`) is served instead of the file. Requests that
+    arrive on ``mcp_only_port`` may only reach ``/mcp`` (404 elsewhere). ``pipeline``
     (whose ledger must be that file, writable) polls its cloud bill endpoints in the background, and its
     ``billed_cost`` gauge is on ``/metrics``. With ``bind_host``, requests addressed (``Host``) to other names
     than it and ``allowed_hosts`` are refused (403), and so are ``/mcp`` requests from other origins. The query
@@ -176,7 +180,7 @@ def create_app(
     registry = CollectorRegistry()
     telemetry = Telemetry(registry)
     book = prices if prices is not None else (follower.prices if follower is not None else None)
-    state = _State(path, registry, telemetry, clock, max_window_days, auth=auth)
+    state = _State(path, registry, telemetry, clock, max_window_days, auth=auth, fleet=fleet)
     state.cache = QueryCache(
         128, max_bytes=int(cache_mib * _MIB), max_entry_bytes=int(cache_entry_mib * _MIB), max_query_rows=max_query_rows
     )
@@ -232,6 +236,7 @@ def create_app(
     app.include_router(reconciliation.router, dependencies=protected)
     app.include_router(reconciliation.router, prefix="/model", dependencies=protected)
     app.include_router(focus.router, dependencies=protected)
+    app.include_router(clusters.router, dependencies=protected)
     app.include_router(focus.router, prefix="/model", dependencies=protected)
     app.include_router(backup.router, dependencies=protected)
     app.include_router(ui_router)
@@ -267,6 +272,10 @@ def _start(state: _State, follower: Follower | None, interval_seconds: float, pi
         state.loop = FollowLoop(follower, state.telemetry, interval_seconds)
         state.loop.start()
     if state.ledger is not None:
+        return
+    if state.fleet is not None:
+        state.ledger = state.fleet
+        state.owns_ledger = True
         return
     try:
         state.ledger = Ledger.open(state.ledger_path, read_only=True)

@@ -19,6 +19,7 @@ from kubetally.api.envelope import success
 from kubetally.domain.window import Window
 from kubetally.errors import InvalidWindow
 from kubetally.ledger import Ledger
+from kubetally.ledger.fleet import FleetLedger
 from kubetally.query import AllocationQuery, AssetQuery
 from kubetally.query.cache import QueryCache
 from kubetally.query.scope import scope_allocation, scope_assets
@@ -77,8 +78,14 @@ def clock_of(request: Request) -> datetime:
 
 
 def reader(request: Request) -> Ledger:
-    """The served ledger; LedgerError (503) when it is not open."""
+    """The served ledger; LedgerError (503) when it is not open.
+
+    On a fleet, a cluster-scoped identity reads a store listing only its clusters' partitions (pruned before the
+    engine sees the dataset)."""
     ledger: Ledger = request.app.state.kubetally.reader()
+    clusters = scope_of(request).clusters
+    if isinstance(ledger, FleetLedger) and clusters is not None:
+        return ledger.scoped(frozenset(clusters))
     return ledger
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kubetally import __version__
-from kubetally.cli import demo, ingest, mcp, password, pipeline, report, serve, simulate
+from kubetally.cli import demo, ingest, mcp, password, pipeline, publish, report, serve, simulate
 from kubetally.cli.cloud import cloud_costs_command
 from kubetally.cli.export import app as export_app
 from kubetally.cli.focus import app as focus_app
@@ -36,6 +36,7 @@ app.command("hash-password")(password.hash_password_command)
 app.command("mcp")(mcp.mcp_command)
 app.command("reconcile")(reconcile_command)
 app.command("pipeline")(pipeline.pipeline_command)
+app.command("publish")(publish.publish_command)
 app.add_typer(focus_app, name="focus")
 app.add_typer(export_app, name="export")
 app.add_typer(ledger_app, name="ledger")

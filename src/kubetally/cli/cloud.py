@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kubetally.cli.options import Db, now, open_ledger
+from kubetally.cli.options import Fleet, OptionalDb, now, open_reader
 from kubetally.cli.render import print_tables
 from kubetally.query.cloud import cloud_cost_range
 from kubetally.query.cloud_params import CloudCostQuery, CostMetric
@@ -39,7 +39,6 @@ _TABLE_METRICS = (
 
 
 def cloud_costs_command(
-    db: Db,
     window: Annotated[str, typer.Option("--window", help="e.g. 7d, lastmonth, RFC3339 pair.")],
     aggregate: Annotated[
         str, typer.Option("--aggregate", help="e.g. service, accountID,service, label:team. Default: per resource.")
@@ -62,6 +61,8 @@ def cloud_costs_command(
     output: Annotated[
         Format, typer.Option("--format", "--output", "-o", help="table, json (OpenCost's data) or csv.")
     ] = Format.table,
+    db: OptionalDb = None,
+    fleet: Fleet = None,
 ) -> None:
     """Cloud bill costs (FOCUS rows in the ledger) aggregated and filtered as OpenCost's /cloudCost.
 
@@ -81,7 +82,7 @@ def cloud_costs_command(
         "costMetric": cost_metric,
     }
     query = CloudCostQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
-    with open_ledger(db, read_only=True) as ledger:
+    with open_reader(db, fleet) as ledger:
         data = cloud_cost_range(ledger, query)
     if output is Format.json:
         typer.echo(json.dumps(data, indent=2))

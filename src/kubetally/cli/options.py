@@ -10,6 +10,7 @@ import typer
 
 from kubetally.errors import InvalidParameter, LedgerError
 from kubetally.ledger import Ledger
+from kubetally.ledger.fleet import FleetLedger
 
 Db = Annotated[Path, typer.Option("--db", help="The ledger file (DuckDB).", envvar="KUBETALLY_DB")]
 Config = Annotated[Path | None, typer.Option("--config", help="A YAML settings file.", exists=False)]
@@ -54,3 +55,25 @@ def open_ledger(db: Path, *, read_only: bool = False) -> Ledger:
         return Ledger.open(db, read_only=read_only)
     except LedgerError as exc:
         raise LedgerError(f"db: {exc.message}") from exc
+
+
+OptionalDb = Annotated[
+    Path | None, typer.Option("--db", help="The ledger file (DuckDB); or give --fleet.", envvar="KUBETALLY_DB")
+]
+Fleet = Annotated[
+    str | None,
+    typer.Option("--fleet", help="Answer from a published fleet (directory or s3:// URI) instead of --db."),
+]
+
+
+def open_reader(db: Path | None, fleet: str | None) -> Ledger:
+    """The ledger named by ``--db``, or the fleet named by ``--fleet`` (read with DuckDB); exactly one."""
+    if (db is None) == (fleet is None):
+        raise InvalidParameter("db", "give exactly one of --db LEDGER and --fleet URI")
+    if fleet is not None:
+        try:
+            return FleetLedger(fleet)
+        except LedgerError as exc:
+            raise LedgerError(f"fleet: {exc.message}") from exc
+    assert db is not None
+    return open_ledger(db, read_only=True)

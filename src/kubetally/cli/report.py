@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kubetally.cli.options import Db, now, open_ledger
+from kubetally.cli.options import Fleet, OptionalDb, now, open_reader
 from kubetally.cli.render import (
     ALLOCATION_COLUMNS,
     ASSET_COLUMNS,
@@ -47,7 +47,6 @@ OutputOption = Annotated[Output, typer.Option("--output", "-o", help="table, jso
 
 
 def allocation_command(
-    db: Db,
     window: Window,
     aggregate: Aggregate = "",
     filter_: Annotated[str, typer.Option("--filter", help='Filter v2, e.g. namespace:"prod" or label:app:web.')] = "",
@@ -68,6 +67,8 @@ def allocation_command(
     step: Annotated[str, typer.Option("--step", help="One set per step, e.g. 1h, 1d.")] = "",
     accumulate: Annotated[bool, typer.Option("--accumulate", help="One set for the whole window.")] = False,
     output: OutputOption = Output.table,
+    db: OptionalDb = None,
+    fleet: Fleet = None,
 ) -> None:
     """Cost allocations over a window, aggregated and filtered as OpenCost's /allocation.
 
@@ -96,7 +97,7 @@ def allocation_command(
         "accumulate": str(accumulate).lower(),
     }
     query = AllocationQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
-    with open_ledger(db, read_only=True) as ledger:
+    with open_reader(db, fleet) as ledger:
         data = run_allocation(ledger, query)
         provisional = ledger.provisional_hours(query.window.start, query.window.end)
     _emit(data, output, ALLOCATION_COLUMNS, allocation_tables)
@@ -104,13 +105,14 @@ def allocation_command(
 
 
 def assets_command(
-    db: Db,
     window: Window,
     aggregate: Aggregate = "",
     filter_: Annotated[str, typer.Option("--filter", help='e.g. type:"Node"')] = "",
     step: Annotated[str, typer.Option("--step", help="One set per step, e.g. 1d.")] = "",
     accumulate: Annotated[bool, typer.Option("--accumulate", help="One set for the whole window.")] = False,
     output: OutputOption = Output.table,
+    db: OptionalDb = None,
+    fleet: Fleet = None,
 ) -> None:
     """Asset costs (nodes, disks, load balancers, network, cluster management) as OpenCost's /assets.
 
@@ -128,7 +130,7 @@ def assets_command(
         "accumulate": str(accumulate).lower(),
     }
     query = AssetQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
-    with open_ledger(db, read_only=True) as ledger:
+    with open_reader(db, fleet) as ledger:
         data = run_assets(ledger, query)
         provisional = ledger.provisional_hours(query.window.start, query.window.end)
     _emit(data, output, ASSET_COLUMNS, asset_tables)

@@ -12,14 +12,16 @@ from rich.console import Console
 
 from kubetally.api.auth import ApiAccess
 from kubetally.api.hosts import is_loopback
-from kubetally.cli.options import Config, Db, PriceSheet, Pricing, now, open_ledger
+from kubetally.cli.options import Config, OptionalDb, PriceSheet, Pricing, now, open_ledger
 from kubetally.cli.pipeline import SecretsDir, pipeline_targets
+from kubetally.cli.publish import Engine, PublishLoop, SparkMaster
 from kubetally.domain.pricing import PriceBook
 from kubetally.domain.window import parse_duration
 from kubetally.errors import InvalidParameter
 from kubetally.focus.pipeline import Pipeline
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
+from kubetally.ledger.fleet import open_fleet
 from kubetally.settings import Settings, load_settings
 from kubetally.sources import HistorySource
 from kubetally.sources.prometheus import PrometheusSource
@@ -55,8 +57,16 @@ MaxWindowDays = Annotated[
 ]
 
 
+FleetUri = Annotated[
+    str | None, typer.Option("--fleet", help="Serve a published fleet (directory or s3:// URI) instead of --db.")
+]
+PublishTo = Annotated[
+    str | None, typer.Option("--publish-to", help="Also publish the ledger's closed hours to this fleet location.")
+]
+
+
 def serve_command(
-    db: Db,
+    db: OptionalDb = None,
     prometheus_url: PrometheusUrl = None,
     host: Host = "127.0.0.1",
     port: Port = 9003,
@@ -69,6 +79,10 @@ def serve_command(
     mcp_port: McpPort = None,
     pipeline_config: PipelineConfig = None,
     secrets_dir: SecretsDir = None,
+    fleet: FleetUri = None,
+    engine: Engine = "duckdb",
+    spark_master: SparkMaster = "local[2]",
+    publish_to: PublishTo = None,
 ) -> None:
     """Serve the ledger: OpenCost's API, the web UI, MCP and /metrics, following a Prometheus hour by hour.
 
@@ -88,11 +102,18 @@ def serve_command(
       kubetally serve --db costs.duckdb --prometheus-url http://prometheus:9090 --backfill 2d --interval 30s
 
       kubetally serve --db costs.duckdb --host 0.0.0.0 --port 9003
+
+      kubetally serve --fleet /mnt/fleet --engine spark --spark-master spark://spark:7077
     """
     backfill_span = parse_duration(backfill, "--backfill")
     interval_span = parse_duration(interval, "--interval")
     if interval_span <= timedelta(0):
         raise InvalidParameter("--interval", f"must be positive, got {interval!r}")
+    if fleet is not None:
+        _serve_fleet(fleet, engine, spark_master, host, port, interval_span, config, mcp_port)
+        return
+    if db is None:
+        raise InvalidParameter("--db", "give the ledger file (--db), or a fleet to serve (--fleet)")
     settings = load_settings(
         config,
         db=db,
@@ -108,21 +129,27 @@ def serve_command(
     if pipeline_config:
         targets = pipeline_targets(pipeline_config, secrets_dir, settings.db, Console(stderr=True))
     if settings.prometheus_url is None and targets is None:
-        open_ledger(settings.db, read_only=True).close()
-        run_server(
-            settings.db,
-            None,
-            prices,
-            host,
-            port,
-            interval_span,
-            access,
-            max_window_days=limit,
-            mcp_port=mcp_port,
-            limits=settings,
-        )
+        with open_ledger(settings.db, read_only=True) as reading:
+            loop = _publish_loop(reading, publish_to, interval_span)
+            try:
+                run_server(
+                    settings.db,
+                    None,
+                    prices,
+                    host,
+                    port,
+                    interval_span,
+                    access,
+                    max_window_days=limit,
+                    mcp_port=mcp_port,
+                    limits=settings,
+                )
+            finally:
+                if loop is not None:
+                    loop.stop()
         return
     with open_ledger(settings.db) as ledger:
+        loop = _publish_loop(ledger, publish_to, interval_span)
         follower = None
         if settings.prometheus_url is not None:
             source = PrometheusSource(settings.prometheus_config())
@@ -141,6 +168,44 @@ def serve_command(
             pipeline=pipeline,
             limits=settings,
         )
+        if loop is not None:
+            loop.stop()
+
+
+def _publish_loop(ledger: Ledger, uri: str | None, interval: timedelta) -> PublishLoop | None:
+    if uri is None:
+        return None
+    loop = PublishLoop(ledger, uri, interval.total_seconds(), now)
+    loop.start()
+    return loop
+
+
+def _serve_fleet(
+    uri: str,
+    engine: str,
+    master: str,
+    host: str,
+    port: int,
+    interval: timedelta,
+    config: Path | None,
+    mcp_port: int | None,
+) -> None:
+    """Serve the fleet at ``uri`` read-only, on ``engine``."""
+    settings = load_settings(config)
+    store = open_fleet(uri, engine=engine, master=master)
+    run_server(
+        Path(uri),
+        None,
+        settings.pricebook(),
+        host,
+        port,
+        interval,
+        ApiAccess.from_settings(settings),
+        max_window_days=settings.max_window_days,
+        mcp_port=mcp_port,
+        limits=settings,
+        fleet=store,
+    )
 
 
 def _follower(
@@ -162,6 +227,7 @@ def run_server(
     mcp_port: int | None = None,
     pipeline: Pipeline | None = None,
     limits: Settings | None = None,
+    fleet: Ledger | None = None,
 ) -> None:
     """Run the app under uvicorn until interrupted (with ``pipeline``, polling its endpoints in the background).
 
@@ -196,6 +262,7 @@ def run_server(
         cache_mib=settings.cache_mib,
         cache_entry_mib=settings.cache_entry_mib,
         max_query_rows=settings.max_query_rows,
+        fleet=fleet,
     )
     if mcp_port is None:
         uvicorn.run(app, host=host, port=port, log_level="info")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import duckdb
 import polars as pl
@@ -185,6 +185,17 @@ class Ledger:
             cursor.close()
         maps = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Map)]
         return frame.with_columns(pl.col(maps).cast(STRING_MAP)) if maps else frame
+
+    def fetch_arrow(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> Any:
+        """The result of one SQL query as a ``pyarrow.Table``, DuckDB's types kept (``MAP`` stays a map)."""
+        cursor = self._cursor()
+        try:
+            relation = cursor.sql(sql, params=params if params else None)
+            return None if relation is None else relation.to_arrow_table()
+        except duckdb.Error as exc:
+            raise LedgerError(f"ledger query failed: {exc}") from exc
+        finally:
+            cursor.close()
 
     @property
     def generation(self) -> int:

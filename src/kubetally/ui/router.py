@@ -35,6 +35,7 @@ PAGES: tuple[Page, ...] = (
     Page("/", "allocations.html", "Allocations", "allocations.js"),
     Page("/ui/assets", "assets.html", "Assets", "assets.js"),
     Page("/ui/cloud", "cloud.html", "Cloud costs", "cloud.js"),
+    Page("/ui/clusters", "clusters.html", "Clusters", "clusters.js"),
 )
 """Every page, in navigation order."""
 
@@ -55,6 +56,7 @@ STATIC_FILES: dict[str, tuple[Path, str]] = {
     "allocations.js": (_STATIC / "allocations.js", "text/javascript"),
     "assets.js": (_STATIC / "assets.js", "text/javascript"),
     "cloud.js": (_STATIC / "cloud.js", "text/javascript"),
+    "clusters.js": (_STATIC / "clusters.js", "text/javascript"),
 }
 """The UI's own static files by URL name, with their media types (plotly.min.js is added at lookup)."""
 

@@ -1,0 +1,179 @@
+"""The fleet store: a read-only Ledger over a published fleet dataset, on DuckDB or on Spark.
+
+:class:`FleetLedger` registers one view per ledger table (same names, same columns) over the Parquet files that
+the partitions' manifests name, so the query layer's SQL runs unchanged. The engine is a parameter
+(:mod:`kubetally.ledger.engines`): DuckDB reads the files in process; Spark runs the same SQL, transpiled by
+sqlglot, on a cluster given by its master URL.
+
+A cluster-scoped store (:meth:`FleetLedger.scoped`) lists only its clusters' files, so its queries never open
+another cluster's partitions (pruning happens before the engine sees the dataset). The manifests are re-read at
+most every ``refresh_seconds``; whenever the set of visible partitions changed, the fleet's *revision* grows,
+and it is what ``hour_coverage.generation`` shows, so caches keyed on the coverage version see every change.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import polars as pl
+import pyarrow.fs as pafs
+
+from kubetally.errors import InvalidParameter
+from kubetally.ledger.engines import DuckDBEngine, FleetEngine, TableFiles
+from kubetally.ledger.fleet_layout import MANIFEST, PUBLISHED_BY_NAME, Manifest
+from kubetally.ledger.publish import fleet_filesystem
+from kubetally.ledger.schema import TABLES
+from kubetally.ledger.store import Ledger
+
+DEFAULT_REFRESH_SECONDS = 30.0
+
+
+def read_manifests(uri: str, clusters: frozenset[str] | None = None) -> list[Manifest]:
+    """Every partition manifest of the fleet at ``uri`` (of ``clusters`` only, when given), sorted by path.
+
+    Only the directories of the requested clusters are listed, so other clusters' partitions are never opened.
+    """
+    filesystem, root = fleet_filesystem(uri)
+    found: list[Manifest] = []
+    for table in PUBLISHED_BY_NAME:
+        for cluster_dir in _children(filesystem, f"{root}/{table}"):
+            name = cluster_dir.base_name.removeprefix("cluster=")
+            if clusters is not None and name not in clusters:
+                continue
+            for day_dir in _children(filesystem, cluster_dir.path):
+                path = f"{day_dir.path}/{MANIFEST}"
+                if filesystem.get_file_info(path).type != pafs.FileType.File:
+                    continue
+                with filesystem.open_input_stream(path) as stream:
+                    found.append(Manifest.from_json(stream.read(), path))
+    return sorted(found, key=lambda m: m.path)
+
+
+def _children(filesystem: pafs.FileSystem, path: str) -> list[pafs.FileInfo]:
+    if filesystem.get_file_info(path).type != pafs.FileType.Directory:
+        return []
+    infos = filesystem.get_file_info(pafs.FileSelector(path))
+    return sorted((i for i in infos if i.type == pafs.FileType.Directory), key=lambda i: i.path)
+
+
+class FleetLedger(Ledger):
+    """A read-only ledger whose tables are the fleet's published partitions."""
+
+    def __init__(
+        self,
+        uri: str,
+        engine: FleetEngine | None = None,
+        *,
+        clusters: frozenset[str] | None = None,
+        refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
+    ) -> None:
+        self._engine = engine if engine is not None else DuckDBEngine()
+        super().__init__(self._engine.connection(), Path(uri), read_only=True)
+        self._uri = uri
+        self._root = fleet_filesystem(uri)[1]
+        self._scope = clusters
+        self._refresh_seconds = refresh_seconds
+        self._refresh_lock = threading.Lock()
+        self._manifests: list[Manifest] = []
+        self._revision = 0
+        self._read_at = float("-inf")
+        self._scoped: dict[frozenset[str], FleetLedger] = {}
+        self.refresh(force=True)
+
+    @property
+    def uri(self) -> str:
+        return self._uri
+
+    @property
+    def engine(self) -> FleetEngine:
+        return self._engine
+
+    @property
+    def manifests(self) -> list[Manifest]:
+        """The visible partitions, as of the last refresh."""
+        return list(self._manifests)
+
+    @property
+    def revision(self) -> int:
+        """Grows whenever the set of visible partitions changes."""
+        return self._revision
+
+    def scoped(self, clusters: frozenset[str]) -> FleetLedger:
+        """The fleet limited to ``clusters``: a store whose views list only their files (kept for reuse)."""
+        with self._refresh_lock:
+            store = self._scoped.get(clusters)
+            if store is None:
+                store = FleetLedger(
+                    self._uri, self._engine.sibling(), clusters=clusters, refresh_seconds=self._refresh_seconds
+                )
+                self._scoped[clusters] = store
+            return store
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Re-read the manifests (at most every ``refresh_seconds`` unless ``force``) and redefine the views."""
+        with self._refresh_lock:
+            if not force and time.monotonic() - self._read_at < self._refresh_seconds:
+                return
+            manifests = read_manifests(self._uri, self._scope)
+            self._read_at = time.monotonic()
+            if [m.path for m in manifests] == [m.path for m in self._manifests] and self._revision:
+                return
+            self._revision += 1
+            self._manifests = manifests
+            self._engine.define(self._tables(manifests), self._revision)
+
+    def _tables(self, manifests: Sequence[Manifest]) -> dict[str, TableFiles]:
+        files: dict[str, list[str]] = {name: [] for name in TABLES}
+        for manifest in manifests:
+            files[manifest.table].append(f"{self._root}/{manifest.path}")
+        return {name: TableFiles(name, spec.schema, tuple(files[name])) for name, spec in TABLES.items()}
+
+    def fetch(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> pl.DataFrame:
+        """One query over the fleet, on its engine (the manifests re-read first when due)."""
+        self._check_open()
+        self.refresh()
+        return self._engine.fetch(sql, params)
+
+    def publications(self) -> pl.DataFrame:
+        """Per cluster: visible partitions, rows, Parquet bytes and the last publication time."""
+        rows = [(m.cluster, m.rows, m.size_bytes, m.published_at) for m in self._manifests]
+        frame = pl.DataFrame(
+            rows,
+            schema={"cluster": pl.String, "rows": pl.Int64, "bytes": pl.Int64, "published_at": pl.String},
+            orient="row",
+        )
+        return (
+            frame.with_columns(pl.col("published_at").str.to_datetime(time_zone="UTC", time_unit="us"))
+            .group_by("cluster")
+            .agg(
+                partitions=pl.len(),
+                rows=pl.col("rows").sum(),
+                bytes=pl.col("bytes").sum(),
+                last_published=pl.col("published_at").max(),
+            )
+            .sort("cluster")
+        )
+
+    def close(self) -> None:
+        for store in self._scoped.values():
+            store.close()
+        self._engine.close()
+        if not self._closed:
+            self._closed = True
+
+
+def open_fleet(uri: str, *, engine: str = "duckdb", master: str = "local[2]") -> FleetLedger:
+    """The fleet at ``uri`` on ``engine``: ``duckdb`` (in process) or ``spark`` (on the cluster at ``master``)."""
+    if engine == "duckdb":
+        return FleetLedger(uri, DuckDBEngine())
+    if engine == "spark":
+        from kubetally.ledger.spark import SparkEngine  # noqa: PLC0415 (pyspark starts a JVM: only on request)
+
+        return FleetLedger(uri, SparkEngine(master))
+    raise InvalidParameter("engine", f"must be duckdb or spark, got {engine!r}")
+
+
+__all__ = ["DEFAULT_REFRESH_SECONDS", "FleetLedger", "open_fleet", "read_manifests"]
