@@ -102,4 +102,4 @@ def test_a_daily_step_returns_every_day(served: Served) -> None:
     starts = [s["window"]["start"] for s in answer["sets"]]
     ends = [s["window"]["end"] for s in answer["sets"]]
     assert starts[1:] == ends[:-1] and starts[0] == answer["window"]["start"] and ends[-1] == answer["window"]["end"]
-    assert "3 steps" in served.call("get_allocation_costs", params).content[0].text  # type: ignore[union-attr]
+    assert "3 set(s)" in served.call("get_allocation_costs", params).content[0].text  # type: ignore[union-attr]

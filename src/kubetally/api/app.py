@@ -190,7 +190,7 @@ def create_app(
     if pipeline is not None:
         registry.register(pipeline.collector)
     mcp = McpHttpApp(
-        Backend(state.reader, clock, state.cache, max_window_days),
+        Backend(state.reader, clock, state.cache, max_window_days, currency=state.currency),
         None if auth is None else auth.authenticate,
         CHALLENGE,
     )

@@ -36,12 +36,15 @@ class LocalCaller:
 
 @dataclass(frozen=True)
 class Backend:
-    """The ledger (``reader()`` raises LedgerError when it is not open), "now", the cache and the window limit."""
+    """The ledger (``reader()`` raises LedgerError when it is not open), "now", the cache, the window limit and the
+    currency."""
 
     reader: Callable[[], Reader]
     clock: Callable[[], datetime]
     cache: QueryCache
     max_window_days: float = DEFAULT_MAX_WINDOW_DAYS
+    currency: str = "USD"
+    """The price book's ``currencyCode``: every amount a tool returns is in it."""
 
     def check_window(self, window: Window) -> None:
         """InvalidWindow when ``window`` is longer than :attr:`max_window_days`."""

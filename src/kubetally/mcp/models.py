@@ -18,8 +18,18 @@ class AllocationSetOut(BaseModel):
     """One step of an allocation answer: its window, total and allocations by name (OpenCost's fields)."""
 
     window: TimeRange
-    total_cost: float
-    allocations: dict[str, dict[str, Any]]
+    total_cost: float = Field(description="Exact total of the set, including rows left out by the row cap.")
+    allocations: dict[str, dict[str, Any]] = Field(description="The largest allocations of the set by cost.")
+    more_rows: int = Field(default=0, description="How many allocations of the set the row cap left out.")
+
+
+class ClusterShare(BaseModel):
+    """The matching allocations' cost in one cluster and its share of that cluster's whole cost (idle included)."""
+
+    cluster: str
+    cost: float
+    cluster_total_cost: float
+    share_percent: float | None
 
 
 class AllocationCosts(BaseModel):
@@ -28,7 +38,20 @@ class AllocationCosts(BaseModel):
     window: TimeRange
     aggregate: str
     filter: str
-    total_cost: float
+    currency: str
+    total_cost: float = Field(description="Every returned row of every set, exact (idle rows included when shown).")
+    allocated_cost: float = Field(description="The total without `__idle__` rows.")
+    idle_cost: float = Field(description="The `__idle__` rows' total (idle of the clusters holding a match).")
+    all_costs_total: float | None = Field(
+        default=None, description="The unfiltered total of the window: every allocation and idle of every cluster."
+    )
+    share_of_total: float | None = Field(
+        default=None, description="allocated_cost as a percentage of all_costs_total (null for scoped identities)."
+    )
+    share_by_cluster: list[ClusterShare] = Field(default_factory=list)
+    step: str = Field(description="The step the sets were cut with (coarsened when too many were asked for).")
+    empty_sets_dropped: int = 0
+    notes: list[str] = Field(default_factory=list)
     sets: list[AllocationSetOut]
 
 
@@ -38,6 +61,7 @@ class AssetSetOut(BaseModel):
     window: TimeRange
     total_cost: float
     assets: dict[str, dict[str, Any]]
+    more_rows: int = 0
 
 
 class AssetCosts(BaseModel):
@@ -46,6 +70,7 @@ class AssetCosts(BaseModel):
     window: TimeRange
     type: str
     filter: str
+    currency: str
     total_cost: float
     sets: list[AssetSetOut]
 
@@ -85,6 +110,7 @@ class IdleCosts(BaseModel):
 
     window: TimeRange
     by: str
+    currency: str
     overall: IdleShareOut
     resources: list[IdleShareOut]
     breakdown: list[IdleShareOut]
@@ -112,6 +138,7 @@ class Efficiency(BaseModel):
 
     window: TimeRange
     aggregate: str
+    currency: str
     headroom: float
     total_monthly_saving: float = Field(description="Sum of the positive monthly savings.")
     workloads: list[WorkloadEfficiency]

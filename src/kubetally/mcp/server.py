@@ -18,6 +18,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from kubetally import __version__
 from kubetally.errors import InvalidParameter, KubetallyError
 from kubetally.mcp import tools
 from kubetally.mcp.context import Backend, Caller
@@ -29,7 +30,7 @@ from kubetally.mcp.models import (
     Efficiency,
     IdleCosts,
 )
-from kubetally.mcp.summaries import SUMMARIES
+from kubetally.mcp.text import TEXTS
 from kubetally.query.cloud import CLOUD_COLUMNS
 from kubetally.query.efficiency import DEFAULT_HEADROOM
 from kubetally.query.idle_summary import IdleBy
@@ -43,9 +44,9 @@ WINDOW_HELP = (
     "before), `<dur> offset <dur>`, or `start,end` as RFC 3339 times (e.g. `2026-11-01T00:00:00Z,2026-11-08T00:00:00Z`)"
 )
 AGGREGATE_HELP = (
-    "comma list of cluster, node, namespace, controllerKind, controller, pod, container, service, providerID, "
-    "deployment, statefulset, daemonset, job, department, environment, owner, product, team, label:<key>, "
-    "annotation:<key>, or all; empty: one allocation per container"
+    "comma list of cluster, node, namespace, controllerKind, controller (`deployment:frontend`), pod, container, "
+    "service, providerID, deployment, statefulset, daemonset, job, cronjob, department, environment, owner, "
+    "product, team, label:<key>, annotation:<key>, or all; empty: one allocation per container"
 )
 FILTER_HELP = (
     'filter language v2, e.g. `namespace:"checkout"`, `label[app]:"web"` (also `label:app:web`), '
@@ -86,7 +87,7 @@ async def _run(compute: Callable[[], _Out], hints: dict[str, str] = HINTS) -> Ca
     except Exception:
         LOG.exception("MCP tool failed")
         raise ToolError(INTERNAL_MESSAGE) from None
-    summary = SUMMARIES[type(result)](result)
+    summary = TEXTS[type(result)](result)
     return CallToolResult(
         content=[TextContent(type="text", text=summary)], structuredContent=result.model_dump(mode="json")
     )
@@ -108,6 +109,7 @@ def build_server(backend: Backend, caller_of: CallerOf) -> FastMCP[Any]:
         stateless_http=True,
         json_response=True,
     )
+    server._mcp_server.version = __version__
     read_only = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
     _register(server, backend, caller_of, read_only)
     return server
@@ -117,9 +119,12 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
     @server.tool(
         annotations=read_only,
         description="Cost of Kubernetes workloads (OpenCost allocations) over a window, aggregated and filtered, "
-        "with idle and shared-cost options. Returns EVERY step when `step` or `accumulate` cuts the window into "
-        "sets, each with its window, total and allocations (cpuCost, ramCost, pvCost, networkCost, totalCost, "
-        "requests and usage averages, efficiency). Idle capacity appears as `__idle__` rows unless idle=hide/share.",
+        "with idle and shared-cost options. Returns a text table (one row per allocation: cpu, ram, pv, network, "
+        "shared and total cost in the price book's currency, and its % of all costs) and the same as structured "
+        "content. Totals are exact; the allocated cost's share of ALL costs (the unfiltered total of the window, "
+        "idle included) is given overall and per cluster, so a filter's share is read directly. Without `step` "
+        "one set covers the window; at most 31 sets (a finer step is coarsened, empty sets dropped) and 150 rows "
+        "(the largest; the rest counted). Idle appears as `__idle__` rows unless idle=hide/share.",
     )
     async def get_allocation_costs(
         ctx: Context[Any, Any, Any],
@@ -165,9 +170,10 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
 
     @server.tool(
         annotations=read_only,
-        description="Cost of the cluster's assets (nodes, persistent volumes as `Disk` with volumeName and "
-        "claimName, load balancers, network, cluster management) over a window, one entry per asset. For the "
-        "cost of persistent volumes use type=Disk. Not available to namespace-scoped identities.",
+        description="Cost of the cluster's assets (nodes, persistent volumes as `Disk`, load balancers, network, "
+        "cluster management) over a window. Returns a text table, one row per asset: type, cluster, name, claim, "
+        "namespace, GiB, hours and cost in the price book's currency (at most 150 rows, the largest, the total "
+        "exact), and the same as structured content. For persistent volumes use type=Disk.",
     )
     async def get_asset_costs(
         ctx: Context[Any, Any, Any],
@@ -178,8 +184,8 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
         filter: Annotated[
             str,
             Field(
-                description="Asset filter v2 over cluster, name, type, category, service, providerID, label[..], "
-                'e.g. `cluster:"prod-eu"`.'
+                description="Asset filter v2 over the fields cluster, name, type, category, service, providerID, "
+                'account, project, provider, label[<key>], e.g. `cluster:"prod-eu"` or `name:"pv-data"`.'
             ),
         ] = "",
         step: Annotated[str, Field(description=f"Length of each set: {HINTS['step']}.")] = "",

@@ -8,13 +8,13 @@ from dataclasses import replace
 from typing import Any
 
 from kubetally.domain.filter_ast import And, Comparison, FieldKind, Op
-from kubetally.domain.window import Window
 from kubetally.errors import Forbidden, InvalidParameter
+from kubetally.mcp import allocations
+from kubetally.mcp.allocations import allocation_query, is_idle, time_range
 from kubetally.mcp.context import Backend
 from kubetally.mcp.models import (
     AggregationValues,
     AllocationCosts,
-    AllocationSetOut,
     AssetCosts,
     AssetSetOut,
     CloudCostRow,
@@ -22,93 +22,41 @@ from kubetally.mcp.models import (
     Efficiency,
     IdleCosts,
     IdleShareOut,
-    TimeRange,
     WorkloadEfficiency,
 )
-from kubetally.query import AllocationQuery, AssetQuery
+from kubetally.query import AssetQuery
 from kubetally.query.cloud import EMPTY_NOTE, cloud_cost_frame
 from kubetally.query.efficiency import efficiency_frame
 from kubetally.query.idle_summary import IdleBy, IdleShare, idle_params, summarize_idle
-from kubetally.query.scope import Scope, scope_allocation, scope_assets
-
-ALLOCATION_FIELDS = (
-    "properties",
-    "start",
-    "end",
-    "minutes",
-    "cpuCoreRequestAverage",
-    "cpuCoreUsageAverage",
-    "cpuCost",
-    "cpuCostAdjustment",
-    "cpuCostIdle",
-    "cpuEfficiency",
-    "gpuCost",
-    "gpuCostIdle",
-    "ramByteRequestAverage",
-    "ramByteUsageAverage",
-    "ramCost",
-    "ramCostAdjustment",
-    "ramCostIdle",
-    "ramEfficiency",
-    "networkCost",
-    "loadBalancerCost",
-    "pvCost",
-    "pvs",
-    "sharedCost",
-    "externalCost",
-    "totalEfficiency",
-    "totalCost",
-)
-"""The allocation fields a tool returns (OpenCost's names and values, unchanged)."""
-
-SHARE_PARAMETERS = {
-    "share_namespaces": "share_namespaces",
-    "share_labels": "share_labels",
-    "share_filter": "share_filter",
-    "share_cost_per_month": "share_cost",
-    "share_tenancy_costs": "share_tenancy_costs",
-}
-"""AllocationQuery sharing fields and the tool argument each comes from (for refusals to scoped callers)."""
+from kubetally.query.params import IdleMode
+from kubetally.query.scope import UNRESTRICTED, Scope, scope_assets
 
 ASSET_TYPES = ("Node", "Disk", "LoadBalancer", "Network", "ClusterManagement")
 """The asset types of the ledger (``type`` argument of get_asset_costs, case-insensitive)."""
-
-
-def _range(window: Window) -> TimeRange:
-    data = window.to_json()
-    return TimeRange(start=str(data["start"]), end=str(data["end"]))
 
 
 def _total(data: Mapping[str, Mapping[str, Any]]) -> float:
     return round(sum(float(row.get("totalCost") or 0.0) for row in data.values()), 5)
 
 
-def allocation_query(backend: Backend, scope: Scope, params: Mapping[str, str]) -> AllocationQuery:
-    """The query of ``params`` (/allocation's names) parsed like the API, checked and narrowed to ``scope``."""
-    query = AllocationQuery.from_params({k: v for k, v in params.items() if v}, backend.clock())
-    backend.check_window(query.window)
-    return scope_allocation(query, scope, SHARE_PARAMETERS)
+def _no_match(backend: Backend, scope: Scope, window: str, filter_text: str) -> str:
+    """The note of a filter matching nothing: the filter and the values that exist."""
+    values = aggregation_values(backend, scope, window, "")
+    labels = "; ".join(f"{key}: {', '.join(found[:12])}" for key, found in list(values.labels.items())[:12])
+    return (
+        f"no allocation matches filter {filter_text!r} in this window. Existing values: namespaces "
+        f"{', '.join(values.namespaces[:30]) or 'none'}; clusters {', '.join(values.clusters) or 'none'}; "
+        f"labels {labels or 'none'}"
+    )
 
 
 def allocation_costs(backend: Backend, scope: Scope, params: Mapping[str, str]) -> AllocationCosts:
-    """Every set of the allocation query of ``params``."""
-    query = allocation_query(backend, scope, params)
-    sets = backend.cache.allocation(backend.reader(), query)
-    out = [
-        AllocationSetOut(
-            window=_range(window),
-            total_cost=_total(data),
-            allocations={name: {f: row[f] for f in ALLOCATION_FIELDS if f in row} for name, row in data.items()},
-        )
-        for window, data in zip(query.sets, sets, strict=True)
-    ]
-    return AllocationCosts(
-        window=_range(query.window),
-        aggregate=params.get("aggregate", ""),
-        filter=params.get("filter", ""),
-        total_cost=round(sum(s.total_cost for s in out), 5),
-        sets=out,
-    )
+    """The bounded sets of the allocation query of ``params`` (see :mod:`kubetally.mcp.allocations`)."""
+    result = allocations.allocation_costs(backend, scope, params)
+    matched = any(not is_idle(name) for s in result.sets for name in s.allocations)
+    if params.get("filter") and not matched:
+        result.notes.append(_no_match(backend, scope, params["window"], params["filter"]))
+    return result
 
 
 def asset_costs(backend: Backend, scope: Scope, params: Mapping[str, str], asset_type: str) -> AssetCosts:
@@ -125,13 +73,23 @@ def asset_costs(backend: Backend, scope: Scope, params: Mapping[str, str], asset
         query = replace(query, filter=by_type if query.filter is None else And((query.filter, by_type)))
     query = scope_assets(query, scope)
     sets = backend.cache.assets(backend.reader(), query)
-    out = [
-        AssetSetOut(window=_range(window), total_cost=_total(data), assets=dict(data))
-        for window, data in zip(query.sets, sets, strict=True)
-    ]
+    kept = [(window, data) for window, data in zip(query.sets, sets, strict=True) if data]
+    per_set = max(1, allocations.ROW_CAP // max(1, len(kept)))
+    out = []
+    for window, data in kept:
+        ranked = sorted(data.items(), key=lambda item: (-float(item[1].get("totalCost") or 0.0), item[0]))
+        out.append(
+            AssetSetOut(
+                window=time_range(window),
+                total_cost=_total(data),
+                assets=dict(ranked[:per_set]),
+                more_rows=max(0, len(ranked) - per_set),
+            )
+        )
     return AssetCosts(
-        window=_range(query.window),
+        window=time_range(query.window),
         type=asset_type,
+        currency=backend.currency,
         filter=params.get("filter", ""),
         total_cost=round(sum(s.total_cost for s in out), 5),
         sets=out,
@@ -147,7 +105,7 @@ def cloud_costs(backend: Backend, scope: Scope, window: str, aggregate: str, fil
     frame = cloud_cost_frame(backend.reader(), parsed, aggregate, filter_text)
     rows = [CloudCostRow(**row) for row in frame.fill_null(0.0).to_dicts()]
     return CloudCosts(
-        window=_range(parsed),
+        window=time_range(parsed),
         aggregate=aggregate,
         filter=filter_text,
         total_billed_cost=round(sum(r.billed_cost for r in rows), 5),
@@ -163,14 +121,19 @@ def _idle_out(share: IdleShare) -> IdleShareOut:
 
 
 def idle_costs(backend: Backend, scope: Scope, window: str, by: IdleBy) -> IdleCosts:
-    """The idle summary of the window; Forbidden for a scoped caller (idle is a cluster-wide figure)."""
-    if not scope.unrestricted:
+    """The idle summary of the window; Forbidden for a namespace-scoped caller (idle is a cluster-wide figure),
+    only its own clusters for a cluster-scoped one."""
+    if scope.namespaces is not None:
         raise Forbidden(f"idle cost is cluster-wide; an identity scoped to {scope.describe()} cannot read it")
-    query = allocation_query(backend, scope, idle_params(window, by))
+    params = idle_params(window, by)
+    if scope.clusters is not None:
+        params["filter"] = "cluster:" + ",".join(f'"{c}"' for c in sorted(scope.clusters) or [""])
+    query = allocation_query(backend, UNRESTRICTED, params)
     summary = summarize_idle(backend.cache.allocation(backend.reader(), query))
     return IdleCosts(
-        window=_range(query.window),
+        window=time_range(query.window),
         by=by.value,
+        currency=backend.currency,
         overall=_idle_out(summary.overall),
         resources=[_idle_out(r) for r in summary.resources],
         breakdown=[_idle_out(g) for g in summary.groups],
@@ -182,7 +145,8 @@ def efficiency(
 ) -> Efficiency:
     """Right-sizing of the workloads of ``aggregate`` over the window (one set, idle hidden)."""
     params = {"window": window, "aggregate": aggregate, "filter": filter_text, "accumulate": "true", "idle": "hide"}
-    query = allocation_query(backend, scope, params)
+    # Savings come from the workloads' own costs: a scope shares idle onto its rows, so undo that here.
+    query = replace(allocation_query(backend, scope, params), idle=IdleMode.HIDE)
     frame = efficiency_frame(backend.cache.allocation(backend.reader(), query), headroom)
     workloads = [
         WorkloadEfficiency(
@@ -203,8 +167,9 @@ def efficiency(
     ]
     positive = sum(w.monthly_saving for w in workloads if w.monthly_saving > 0)
     return Efficiency(
-        window=_range(query.window),
+        window=time_range(query.window),
         aggregate=aggregate,
+        currency=backend.currency,
         headroom=headroom,
         total_monthly_saving=round(positive, 2),
         workloads=workloads,
@@ -236,7 +201,7 @@ def aggregation_values(backend: Backend, scope: Scope, window: str, filter_text:
 
     controllers = sorted({f"{p['controllerKind']}:{p['controller']}" for p in rows if p.get("controller")})
     return AggregationValues(
-        window=_range(query.window),
+        window=time_range(query.window),
         clusters=values("cluster"),
         nodes=values("node"),
         namespaces=values("namespace"),

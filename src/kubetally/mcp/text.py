@@ -1,0 +1,227 @@
+"""The text block of each tool: the whole answer as compact tables with units and currency.
+
+Some clients (Cline among them) pass only a tool's text content to the model, so the text carries every figure
+the structured content holds that a question needs: one row per allocation, asset or workload (up to the row cap
+of :mod:`kubetally.mcp.allocations`, then a line saying how many rows are left out and how to narrow the query),
+with totals that always sum every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kubetally.mcp.allocations import is_idle
+from kubetally.mcp.models import (
+    AggregationValues,
+    AllocationCosts,
+    AssetCosts,
+    CloudCosts,
+    Efficiency,
+    IdleCosts,
+    TimeRange,
+)
+
+GIB = 1024.0**3
+
+
+def _span(window: TimeRange) -> str:
+    return f"{window.start} to {window.end}"
+
+
+def _money(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} %"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _more(count: int, hint: str) -> str:
+    return f"\n{count} more rows not shown (the totals above include them); narrow with {hint}." if count else ""
+
+
+def _allocation_rows(result: AllocationCosts) -> list[list[Any]]:
+    many = len(result.sets) > 1
+    rows = []
+    for step in result.sets:
+        for name, row in step.allocations.items():
+            share = (
+                ""
+                if result.all_costs_total in (None, 0) or is_idle(name)
+                else (f"{100 * float(row.get('totalCost') or 0) / result.all_costs_total:.2f}")
+            )
+            costs = [_money(float(row.get(f) or 0.0)) for f in ("cpuCost", "ramCost", "pvCost", "networkCost")]
+            cells = [name, *costs, _money(float(row.get("sharedCost") or 0.0)), _money(row.get("totalCost")), share]
+            rows.append([step.window.start, *cells] if many else cells)
+    return rows
+
+
+def allocation_text(result: AllocationCosts) -> str:
+    """Totals, the share of all costs in words, and one row per allocation of every set."""
+    cur = result.currency
+    lines = [
+        f"Allocation costs {_span(result.window)}, amounts in {cur}; aggregate {result.aggregate or 'none'}; "
+        f"filter {result.filter or 'none'}; {len(result.sets)} set(s), step {result.step or 'none'}."
+    ]
+    lines.append(
+        f"Allocated cost (idle excluded): {result.allocated_cost:.2f} {cur}. Idle shown as __idle__ rows: "
+        f"{result.idle_cost:.2f} {cur} (kept out of every percentage). "
+        f"Total of all rows: {result.total_cost:.2f} {cur}."
+    )
+    if result.share_of_total is not None:
+        lines.append(
+            f"Share of all costs: {_pct(result.share_of_total)} = {result.allocated_cost:.2f} / "
+            f"{result.all_costs_total:.2f} {cur}, where the denominator is the unfiltered total of the window: every "
+            "allocation of every cluster plus every cluster's idle. Cluster-management fees are outside it."
+        )
+    for share in result.share_by_cluster:
+        lines.append(
+            f"In cluster {share.cluster}: {share.cost:.2f} of its {share.cluster_total_cost:.2f} {cur} "
+            f"({_pct(share.share_percent)} of that cluster's whole cost, idle included)."
+        )
+    if result.empty_sets_dropped:
+        lines.append(f"{result.empty_sets_dropped} set(s) without any allocation are not shown.")
+    lines += [f"Note: {note}." for note in result.notes]
+    header = ["name", f"cpu {cur}", f"ram {cur}", f"pv {cur}", f"network {cur}", f"shared {cur}", f"total {cur}"]
+    header.append("% of all costs")
+    if len(result.sets) > 1:
+        header.insert(0, "set start")
+        lines += [
+            _table(
+                ["set start", "set end", f"set total {cur}"],
+                [[s.window.start, s.window.end, _money(s.total_cost)] for s in result.sets],
+            )
+        ]
+    if result.sets:
+        lines.append(_table(header, _allocation_rows(result)))
+    more = sum(s.more_rows for s in result.sets)
+    return "\n".join(lines) + _more(more, 'a filter (e.g. namespace:"x"), a coarser aggregate or a longer step')
+
+
+def asset_text(result: AssetCosts) -> str:
+    """Total and one row per asset; disks with their claim, namespace and size."""
+    cur = result.currency
+    rows: list[list[Any]] = []
+    for step in result.sets:
+        for key, asset in step.assets.items():
+            props = asset.get("properties") or {}
+            size = asset.get("bytes")
+            rows.append(
+                [
+                    asset.get("type", ""),
+                    props.get("cluster", ""),
+                    asset.get("volumeName") or props.get("name", "") or key,
+                    asset.get("claimName") or "",
+                    asset.get("claimNamespace") or "",
+                    "" if size is None else f"{float(size) / GIB:.1f}",
+                    f"{float(asset.get('minutes') or 0) / 60:.0f}",
+                    _money(float(asset.get("totalCost") or 0.0)),
+                ]
+            )
+    header = ["type", "cluster", "name", "claim", "namespace", "GiB", "hours", f"cost {cur}"]
+    kind = f"{result.type} assets" if result.type else "Assets"
+    more = sum(s.more_rows for s in result.sets)
+    head = (
+        f"{kind} {_span(result.window)}, amounts in {cur}; filter {result.filter or 'none'}: {len(rows) + more} "
+        f"asset row(s), total {result.total_cost:.2f} {cur}."
+    )
+    return head + "\n" + _table(header, rows) + _more(more, 'a filter such as cluster:"x" or a type')
+
+
+def cloud_text(result: CloudCosts) -> str:
+    """Total billed cost and one row per aggregate value, or why there is none."""
+    if result.note:
+        return f"Cloud costs {_span(result.window)}: none. {result.note}."
+    rows = [
+        [r.name, _money(r.billed_cost), _money(r.effective_cost), _money(r.list_cost), r.currency] for r in result.rows
+    ]
+    return (
+        f"Cloud costs {_span(result.window)} by {result.aggregate or 'total'}: billed {result.total_billed_cost:.2f}.\n"
+        + _table(["name", "billed", "effective", "list", "currency"], rows)
+    )
+
+
+def idle_text(result: IdleCosts) -> str:
+    """The idle percentage overall, per resource and per cluster or node, with the currency."""
+    cur, overall = result.currency, result.overall
+    rows = [["all", _money(overall.idle_cost), _money(overall.total_cost), _pct(overall.idle_percent)]]
+    rows += [
+        [f"resource {r.name}", _money(r.idle_cost), _money(r.total_cost), _pct(r.idle_percent)]
+        for r in result.resources
+    ]
+    rows += [
+        [f"{result.by} {g.name}", _money(g.idle_cost), _money(g.total_cost), _pct(g.idle_percent)]
+        for g in result.breakdown
+    ]
+    return (
+        f"Idle (not allocated to any workload) {_span(result.window)}: {overall.idle_cost:.2f} {cur} of "
+        f"{overall.total_cost:.2f} {cur}, {_pct(overall.idle_percent)} of the cluster cost (allocations plus idle; "
+        "cluster-management fees are outside this total).\n"
+        + _table(["part", f"idle {cur}", f"total {cur}", "idle %"], rows)
+    )
+
+
+def efficiency_text(result: Efficiency) -> str:
+    """The possible monthly saving and one row per workload."""
+    cur = result.currency
+    rows = [
+        [
+            w.name,
+            _money(w.total_cost),
+            f"{w.cpu_core_request_average:.3f}",
+            f"{w.cpu_core_usage_average:.3f}",
+            f"{w.cpu_recommended_request:.3f}",
+            f"{w.ram_byte_request_average / GIB:.2f}",
+            f"{w.ram_byte_usage_average / GIB:.2f}",
+            f"{w.ram_recommended_request / GIB:.2f}",
+            _money(w.monthly_saving),
+        ]
+        for w in result.workloads[:150]
+    ]
+    header = [
+        "workload",
+        f"cost {cur}",
+        "cpu req cores",
+        "cpu use cores",
+        "cpu rec cores",
+        "ram req GiB",
+        "ram use GiB",
+        "ram rec GiB",
+        f"saving {cur}/month",
+    ]
+    return (
+        f"Right-sizing {_span(result.window)} (headroom {100 * result.headroom:.0f} %, idle not included): up to "
+        f"{result.total_monthly_saving:.2f} {cur} per 730-hour month.\n"
+        + _table(header, rows)
+        + _more(max(0, len(result.workloads) - 150), "a filter")
+    )
+
+
+def values_text(result: AggregationValues) -> str:
+    """Every value of every kind."""
+    labels = "\n".join(f"label {key}: {', '.join(values)}" for key, values in result.labels.items())
+    return (
+        f"Values in {_span(result.window)}:\nclusters: {', '.join(result.clusters)}\n"
+        f"namespaces: {', '.join(result.namespaces)}\ncontroller kinds: {', '.join(result.controller_kinds)}\n"
+        f"controllers: {', '.join(result.controllers)}\nnodes: {', '.join(result.nodes)}\n{labels}"
+    )[:20000]
+
+
+TEXTS: dict[type[Any], Callable[[Any], str]] = {
+    AllocationCosts: allocation_text,
+    AssetCosts: asset_text,
+    CloudCosts: cloud_text,
+    IdleCosts: idle_text,
+    Efficiency: efficiency_text,
+    AggregationValues: values_text,
+}
+"""The text function of each tool's output model."""
+
+__all__ = ["TEXTS"]
