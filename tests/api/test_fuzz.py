@@ -36,7 +36,7 @@ OPERATIONS = [
         "/focus",
         "/reconciliation",
     )
-] + ["/model/costDataModel", "/model/aggregatedCostModel", "/version", "/healthz", "/readyz", "/metrics"]
+] + ["/clusters", "/ledger/backup", "/model/costDataModel", "/model/aggregatedCostModel", "/version", "/healthz", "/readyz", "/metrics"]
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,8 @@ def test_serve_passes_host_port_and_maximum_window(
     args = ("serve", "--db", str(small_ledger), "--host", "0.0.0.0", "--port", "9100", "--max-window-days", "31")
     assert exit_code(monkeypatch, *args, "--mcp-port", "9101") == 0
     expected = {"db": small_ledger, "follower": None, "host": "0.0.0.0", "port": 9100}
+    limits = calls[0].pop("limits")
     assert calls == [{**expected, "max_window_days": 31.0, "mcp_port": 9101}]
+    assert (limits.db, limits.max_window_days, limits.cache_mib) == (small_ledger, 31.0, 96.0)
     assert exit_code(monkeypatch, "serve", "--db", str(tmp_path / "absent.duckdb")) == 2
     assert len(calls) == 1

@@ -117,7 +117,8 @@ BAD_WINDOWS = [
     ),
     ("1700000000,2026-11-02T00:00:00Z", "window: invalid window '1700000000,2026-11-02T00:00:00Z': a pair"),
     ("999999999d", "window: invalid window '999999999d': outside the supported range of dates"),
-    ("1h offset 99999999999999d", "window: duration '99999999999999d' is too long"),
+    ("1h offset 99999999999999d", "window: window '1h offset 99999999999999d'...: a number has more than 12 digits"),
+    ("1h offset 9999999999d", "window: duration '9999999999d' is too long"),
     ("1,999999999999", "window: invalid window '1,999999999999': outside the supported range of dates"),
     (
         "2026-13-01T00:00:00Z,2026-11-02T00:00:00Z",
@@ -264,6 +265,8 @@ def test_split_pieces_tile_the_window(start_hour: int, hours: int, step: timedel
     if isinstance(step, timedelta):
         assert all(piece.duration == step for piece in pieces[:-1])
         assert pieces[-1].duration <= step
+    elif step is CalendarStep.WEEK:
+        assert all(piece.start.isoweekday() == 7 and piece.start.hour == 0 for piece in pieces[1:])
     else:
         assert all(piece.start.day == 1 and piece.start.hour == 0 for piece in pieces[1:])
 
@@ -301,7 +304,7 @@ def test_bad_accumulate_names_the_parameter() -> None:
     with pytest.raises(InvalidWindow) as caught:
         parse_accumulate("yearly", "accumulateBy")
     assert str(caught.value) == (
-        "accumulateBy: invalid value 'yearly'; expected true, false, all, hour, day, week, month or quarter"
+        "accumulateBy: invalid value 'yearly'; expected true, false, all, hour, day, week, weeknow, month or quarter"
     )
 
 
