@@ -214,7 +214,14 @@ def test_cost_data_model_lists_only_the_scope(secured: TestClient, truth: dict[s
     assert any(key.startswith("data,") for key in everything)
     scoped = get(secured, "/model/costDataModel", SHOP, timeWindow=WINDOW, window="")
     assert scoped and all(key.startswith("shop,") for key in scoped)
-    assert scoped == {key: entry for key, entry in everything.items() if key.startswith("shop,")}
+    capacity = ("CPU", "RAM", "RAMBytes", "GPU")
+    expected = {
+        key: {**entry, "node": {name: value for name, value in entry["node"].items() if name in capacity}}
+        for key, entry in everything.items()
+        if key.startswith("shop,")
+    }
+    assert scoped == expected
+    assert all("CPU" in entry["node"] and "providerID" not in entry["node"] for entry in scoped.values())
     assert get(secured, "/model/costDataModel", SHOP, timeWindow=WINDOW, window="", namespace="data") == {}
     pvcs = [pvc for entry in scoped.values() for pvc in entry["pvcData"]]
     assert all(pvc["namespace"] in (None, "shop") for pvc in pvcs)
