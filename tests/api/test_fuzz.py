@@ -36,7 +36,16 @@ OPERATIONS = [
         "/focus",
         "/reconciliation",
     )
-] + ["/clusters", "/ledger/backup", "/model/costDataModel", "/model/aggregatedCostModel", "/version", "/healthz", "/readyz", "/metrics"]
+] + [
+    "/clusters",
+    "/ledger/backup",
+    "/model/costDataModel",
+    "/model/aggregatedCostModel",
+    "/version",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+]
 
 
 @pytest.fixture(scope="module")
