@@ -17,25 +17,6 @@ from kubetally.query.cloud import cloud_cost_frame
 from tests.fleet.conftest import NOW, WINDOW
 from tests.fleet.test_equality import assert_frames_close, grouped
 
-FAST_CONFIG = {
-    "spark.sql.shuffle.partitions": "2",
-    "spark.default.parallelism": "2",
-    "spark.sql.adaptive.enabled": "false",
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-}
-"""Settings for a fast test on a tiny fleet: few shuffle partitions, no adaptive re-planning, no whole-stage code
-generation (compiling it costs more than the rows), and a JVM tuned for a short life. Results do not depend on
-them."""
-
-
-@pytest.fixture(scope="session")
-def spark_engine() -> Iterator[SparkEngine]:
-    """One real Spark (``local[2]``) for every Spark test."""
-    engine = SparkEngine("local[2]", config=FAST_CONFIG)
-    yield engine
-    engine.session.stop()
-
 
 @pytest.fixture(scope="session")
 def spark_fleet(fleet: Path, spark_engine: SparkEngine) -> Iterator[FleetLedger]:
