@@ -191,6 +191,9 @@ def main() -> None:
             print(name, json.dumps(points[-1]), flush=True)
         results[name] = {"points": points, "cold_fit": fit(points, "cold_s"), "warm_fit": fit(points, "warm_s")}
         args.out.write_text(json.dumps(results, indent=2))
+        session = getattr(engine, "session", None)
+        if session is not None:
+            session.stop()
     args.out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 
