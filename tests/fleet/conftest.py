@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from kubetally.focus.read import read_focus
 from kubetally.focus.reconcile import reconcile_bill
 from kubetally.ledger import Ledger
 from kubetally.ledger.publish import publish
+from kubetally.ledger.spark import SparkEngine
 from kubetally.settings import load_settings
 from kubetally.sources.simulator import load_scenario, simulate, simulated_bill
 
@@ -55,3 +57,23 @@ def fleet(ledgers: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
     path = tmp_path_factory.mktemp("fleet") / "fleet"
     publish_all(ledgers, path)
     return path
+
+
+FAST_CONFIG = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+"""Settings for a fast test on a tiny fleet: few shuffle partitions, no adaptive re-planning, no whole-stage code
+generation (compiling it costs more than the rows), and a JVM tuned for a short life. Results do not depend on
+them."""
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> Iterator[SparkEngine]:
+    """One real Spark (``local[2]``) for every Spark test."""
+    engine = SparkEngine("local[2]", config=FAST_CONFIG)
+    yield engine
+    engine.session.stop()

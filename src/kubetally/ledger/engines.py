@@ -29,6 +29,16 @@ class TableFiles:
     name: str
     schema: pl.Schema
     files: tuple[str, ...]
+    columns: tuple[tuple[str, ...], ...] = ()
+    """Each file's columns, as its manifest lists them (empty when unknown)."""
+
+    def groups(self) -> list[tuple[tuple[str, ...] | None, list[str]]]:
+        """The files grouped by their column lists (``None``: unknown), in a stable order."""
+        grouped: dict[tuple[str, ...] | None, list[str]] = {}
+        for index, path in enumerate(self.files):
+            key = self.columns[index] if index < len(self.columns) and self.columns[index] else None
+            grouped.setdefault(key, []).append(path)
+        return sorted(grouped.items(), key=lambda item: (item[0] is None, item[0] or ()))
 
 
 class FleetEngine(Protocol):
@@ -53,12 +63,15 @@ class FleetEngine(Protocol):
     def close(self) -> None: ...
 
 
-def select_list(table: TableFiles, revision: int) -> list[str]:
-    """The view's columns in DuckDB SQL, the revision column replaced."""
+def select_list(table: TableFiles, revision: int, present: tuple[str, ...] | None = None) -> list[str]:
+    """The view's columns in DuckDB SQL, the revision column replaced, and a column not in ``present`` (the
+    columns of files written before it was added) as a typed null."""
     columns = []
-    for name in table.schema:
+    for name, dtype in table.schema.items():
         if (table.name, name) == REVISION_COLUMN:
             columns.append(f"CAST({revision} AS BIGINT) AS {quote_identifier(name)}")
+        elif present is not None and name not in present:
+            columns.append(f"CAST(NULL AS {sql_type(dtype)}) AS {quote_identifier(name)}")
         else:
             columns.append(quote_identifier(name))
     return columns
@@ -77,12 +90,33 @@ def meta_view_sql(revision: int) -> str:
     )
 
 
+def scan_sql(table: TableFiles, revision: int) -> str:
+    """The view body: one ``read_parquet`` per set of files with the same columns, their rows concatenated.
+
+    Files whose manifests list the same columns are read by one scan that binds its schema from the first file,
+    so a query opens no footer twice and needs no ``union_by_name`` pass over every file; a column missing from
+    older files reads as null. Files of unknown columns fall back to ``union_by_name``.
+    """
+    scans = []
+    for present, files in table.groups():
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        options = "hive_partitioning = false" + (", union_by_name = true" if present is None else "")
+        columns = ", ".join(select_list(table, revision, present))
+        scans.append(f"SELECT {columns} FROM read_parquet([{listed}], {options})")
+    return " UNION ALL ".join(scans)
+
+
 class DuckDBEngine:
-    """DuckDB reading the Parquet files in process (row groups pruned by their hour statistics)."""
+    """DuckDB reading the Parquet files in process (row groups pruned by their hour statistics).
+
+    Footers are cached across queries (``parquet_metadata_cache``): published data files are content-addressed
+    and never rewritten in place, so a cached footer is never stale.
+    """
 
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self._connection = connection if connection is not None else duckdb.connect(":memory:")
         self._connection.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+        self._connection.execute("SET GLOBAL parquet_metadata_cache = true").fetchall()
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self._connection
@@ -93,12 +127,7 @@ class DuckDBEngine:
     def define(self, tables: Mapping[str, TableFiles], revision: int) -> None:
         statements = []
         for table in tables.values():
-            if table.files:
-                files = ", ".join("'" + f.replace("'", "''") + "'" for f in table.files)
-                columns = ", ".join(select_list(table, revision))
-                body = f"SELECT {columns} FROM read_parquet([{files}], union_by_name = true)"
-            else:
-                body = empty_view_sql(table, revision)
+            body = scan_sql(table, revision) if table.files else empty_view_sql(table, revision)
             statements.append(f"CREATE OR REPLACE VIEW {table.name} AS {body}")
         statements.append(f"CREATE OR REPLACE VIEW ledger_meta AS {meta_view_sql(revision)}")
         try:

@@ -127,9 +127,14 @@ class FleetLedger(Ledger):
 
     def _tables(self, manifests: Sequence[Manifest]) -> dict[str, TableFiles]:
         files: dict[str, list[str]] = {name: [] for name in TABLES}
+        columns: dict[str, list[tuple[str, ...]]] = {name: [] for name in TABLES}
         for manifest in manifests:
             files[manifest.table].append(f"{self._root}/{manifest.path}")
-        return {name: TableFiles(name, spec.schema, tuple(files[name])) for name, spec in TABLES.items()}
+            columns[manifest.table].append(manifest.columns)
+        return {
+            name: TableFiles(name, spec.schema, tuple(files[name]), tuple(columns[name]))
+            for name, spec in TABLES.items()
+        }
 
     def fetch(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> pl.DataFrame:
         """One query over the fleet, on its engine (the manifests re-read first when due)."""

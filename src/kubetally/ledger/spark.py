@@ -2,8 +2,9 @@
 
 Each query's parameters are bound as literals first (Spark SQL takes no ``?`` placeholders), then the statement is
 transpiled and run by ``SparkSession.sql``; the result comes back through Arrow. The views are temporary views
-over the manifests' files, read with ``mergeSchema`` so that files written before a column was added read it as
-null. The session runs in UTC, so timestamps mean what they mean in the ledger.
+over the manifests' files, read with the ledger table's schema given explicitly (so no job infers it from the
+footers, and a file written before a column was added reads it as null). The session runs in UTC, so timestamps
+mean what they mean in the ledger.
 """
 
 from __future__ import annotations
@@ -18,8 +19,29 @@ import sqlglot
 from sqlglot import exp
 
 from kubetally.errors import LedgerError
-from kubetally.history import STRING_MAP
+from kubetally.history import STRING_MAP, TIME
 from kubetally.ledger.engines import TableFiles, empty_view_sql, meta_view_sql, select_list
+
+_SPARK_TYPES: dict[pl.DataType, str] = {
+    pl.String(): "STRING",
+    pl.Float64(): "DOUBLE",
+    pl.Int64(): "BIGINT",
+    pl.Boolean(): "BOOLEAN",
+    TIME: "TIMESTAMP",
+    STRING_MAP: "MAP<STRING, STRING>",
+    pl.List(pl.String): "ARRAY<STRING>",
+}
+
+SESSION_CONFIG: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+}
+"""The session settings the engine needs (UTC, no ANSI overflow errors) plus quiet defaults; the manifests list
+the files, so Spark never runs a job to list them."""
 
 _MISSING = object()
 
@@ -37,6 +59,17 @@ def _literal(value: object) -> exp.Expression:
     if isinstance(value, list | tuple):
         return exp.Array(expressions=[_literal(v) for v in value])
     return exp.Literal.string(str(value))
+
+
+def spark_schema(table: TableFiles) -> str:
+    """The table's columns as a Spark DDL schema string."""
+    columns = []
+    for name, dtype in table.schema.items():
+        spark_type = next((t for known, t in _SPARK_TYPES.items() if dtype == known), None)
+        if spark_type is None:
+            raise LedgerError(f"no Spark type for column {table.name}.{name} ({dtype})")
+        columns.append(f"`{name.replace('`', '``')}` {spark_type}")
+    return ", ".join(columns)
 
 
 def to_spark(sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> str:
@@ -67,20 +100,16 @@ def to_spark(sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> 
 class SparkEngine:
     """Spark SQL on the cluster at ``master`` (``local[2]``, ``local-cluster[2,1,1024]``, ``spark://host:7077``)."""
 
-    def __init__(self, master: str, session: Any = None) -> None:
+    def __init__(self, master: str, session: Any = None, config: Mapping[str, str] | None = None) -> None:
         from pyspark.sql import SparkSession  # noqa: PLC0415 (imports start nothing, but are slow)
 
         self._master = master
-        self._spark = session or (
-            SparkSession.builder.master(master)
-            .appName("kubetally-fleet")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.sql.ansi.enabled", "false")
-            .getOrCreate()
-        )
+        if session is None:
+            builder = SparkSession.builder.master(master).appName("kubetally-fleet")
+            for key, value in {**SESSION_CONFIG, **(config or {})}.items():
+                builder = builder.config(key, value)
+            session = builder.getOrCreate()
+        self._spark = session
         self._idle = duckdb.connect(":memory:")
 
     @property
@@ -96,7 +125,7 @@ class SparkEngine:
     def define(self, tables: Mapping[str, TableFiles], revision: int) -> None:
         for table in tables.values():
             if table.files:
-                frame = self._spark.read.option("mergeSchema", "true").parquet(*table.files)
+                frame = self._spark.read.schema(spark_schema(table)).parquet(*table.files)
                 frame = frame.selectExpr(*[to_spark(c) for c in select_list(table, revision)])
             else:
                 frame = self._spark.sql(to_spark(empty_view_sql(table, revision)))
@@ -123,4 +152,4 @@ class SparkEngine:
         self._idle.close()
 
 
-__all__ = ["SparkEngine", "to_spark"]
+__all__ = ["SESSION_CONFIG", "SparkEngine", "spark_schema", "to_spark"]

@@ -1,0 +1,62 @@
+"""Schema evolution by added columns: a partition written before a column existed reads it as null, on both engines."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from kubetally.ledger.engines import DuckDBEngine
+from kubetally.ledger.fleet import FleetLedger, read_manifests
+from kubetally.ledger.fleet_layout import MANIFEST
+from kubetally.ledger.spark import SparkEngine
+
+ADDED = "pv_bill_adjustment"
+"""The column the older partition lacks."""
+
+SQL = (
+    f"SELECT sum(CASE WHEN {ADDED} IS NULL THEN 1 ELSE 0 END) AS missing, count(*) AS n, "
+    "sum(total_cost) AS total FROM allocations"
+)
+
+
+@pytest.fixture(scope="module")
+def older(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """A copy of the fleet whose first allocation partition was written without ``ADDED``; its row count."""
+    copy = tmp_path_factory.mktemp("evolved") / "fleet"
+    shutil.copytree(fleet, copy)
+    manifest = next(m for m in read_manifests(str(copy)) if m.table == "allocations")
+    table = pq.read_table(copy / manifest.path).drop_columns([ADDED])
+    pq.write_table(table, copy / manifest.path, compression="zstd")
+    columns = tuple(c for c in manifest.columns if c != ADDED)
+    size = (copy / manifest.path).stat().st_size
+    (copy / manifest.directory / MANIFEST).write_bytes(replace(manifest, columns=columns, size_bytes=size).to_json())
+    return copy, table.num_rows
+
+
+def test_an_older_partition_reads_the_added_column_as_null_on_duckdb(fleet: Path, older: tuple[Path, int]) -> None:
+    path, dropped = older
+    with FleetLedger(str(fleet), DuckDBEngine()) as current, FleetLedger(str(path), DuckDBEngine()) as evolved:
+        want = current.fetch(SQL).row(0, named=True)
+        got = evolved.fetch(SQL).row(0, named=True)
+    assert dropped > 0 and want["missing"] == 0
+    assert got["missing"] == dropped
+    assert got["n"] == want["n"]
+    assert got["total"] == pytest.approx(want["total"], abs=1e-9, rel=1e-12)
+
+
+def test_an_older_partition_reads_the_added_column_as_null_on_spark(
+    older: tuple[Path, int], spark_engine: SparkEngine
+) -> None:
+    path, dropped = older
+    with FleetLedger(str(path), DuckDBEngine()) as duck:
+        want = duck.fetch(SQL).row(0, named=True)
+    spark = FleetLedger(str(path), spark_engine.sibling())
+    got = spark.fetch(SQL).row(0, named=True)
+    spark.close()
+    assert got["missing"] == dropped
+    assert got["n"] == want["n"]
+    assert got["total"] == pytest.approx(want["total"], abs=1e-9, rel=1e-12)
