@@ -26,6 +26,15 @@ REDEFINED: dict[str, str | None] = {}
 """Allocation fields whose meaning changed since :data:`PREVIOUS`: field → the field now holding the same answer
 (``None``: skip it). Every other field must answer exactly as the previous release did."""
 
+ONE_THREAD = (
+    "import duckdb; _connect = duckdb.connect; "
+    "duckdb.connect = lambda *a, **k: (lambda c: (c.execute('SET GLOBAL threads = 1'), c)[1])(_connect(*a, **k)); "
+)
+"""Run before the previous release: its DuckDB connections use one thread, as this release's do
+(``kubetally.ledger.opening.THREADS``). With more, its sums differ in their last digits from run to run (the
+partial sums of a parallel GROUP BY are combined in whichever order the threads finish), so no release could
+answer "unchanged" against it; with one, it answers the same bytes every time."""
+
 QUERIES = (
     ("/allocation", {"aggregate": "namespace"}),
     ("/allocation", {"aggregate": "controller"}),
@@ -52,7 +61,7 @@ def previous_release(folder: Path) -> Path:
 
 def run_previous(src: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(src)}
-    code = (
+    code = ONE_THREAD + (
         "import sys, kubetally.cli.app as app; assert app.__file__.startswith(sys.argv[1]); "
         "sys.argv[1:2] = []; app.main()"
     )
@@ -65,7 +74,7 @@ def run_previous(src: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def serving_previous(src: Path, db: Path, port: int, log: Path) -> Iterator[str]:
     """The previous release's ``kubetally serve`` over ``db`` on loopback ``port``."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    code = "import sys, kubetally.cli.app as app; sys.argv[0] = 'kubetally'; app.main()"
+    code = ONE_THREAD + "import sys, kubetally.cli.app as app; sys.argv[0] = 'kubetally'; app.main()"
     args = [sys.executable, "-c", code, "serve", "--db", str(db), "--port", str(port)]
     with log.open("w") as out:
         process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -17,11 +17,13 @@ from kubetally.cli.pipeline import SecretsDir, pipeline_targets
 from kubetally.cli.publish import Engine, PublishLoop, SparkMaster
 from kubetally.domain.pricing import PriceBook
 from kubetally.domain.window import parse_duration
-from kubetally.errors import InvalidParameter
+from kubetally.errors import InvalidParameter, LedgerError
 from kubetally.focus.pipeline import Pipeline
 from kubetally.ingest.follow import Follower
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import open_fleet
+from kubetally.ledger.opening import migrate_file
+from kubetally.ledger.schema import SCHEMA_VERSION
 from kubetally.settings import Settings, load_settings
 from kubetally.sources import HistorySource
 from kubetally.sources.prometheus import PrometheusSource
@@ -93,7 +95,7 @@ def serve_command(
     closes, and the current hour is kept provisional (rewritten once it closes). With --pipeline-config, the
     cloud bill endpoints of those Krateo documents are polled into the same ledger (as `kubetally pipeline` does,
     with billed_cost on /metrics) and billed nodes and disks are reconciled. Without either, the ledger is served
-    read-only as it is.
+    read-only as it is (a ledger of an older schema version is migrated in place first).
 
     Examples:
 
@@ -129,6 +131,7 @@ def serve_command(
     if pipeline_config:
         targets = pipeline_targets(pipeline_config, secrets_dir, settings.db, Console(stderr=True))
     if settings.prometheus_url is None and targets is None:
+        _migrate(settings.db)
         with open_ledger(settings.db, read_only=True) as reading:
             loop = _publish_loop(reading, publish_to, interval_span)
             try:
@@ -170,6 +173,16 @@ def serve_command(
         )
         if loop is not None:
             loop.stop()
+
+
+def _migrate(db: Path) -> None:
+    """Bring an older ledger to this schema version before serving it read-only (it needs a writable start once)."""
+    try:
+        version = migrate_file(db)
+    except LedgerError as exc:
+        raise LedgerError(f"db: {exc.message}") from exc
+    if version is not None:
+        Console(stderr=True).print(f"migrated ledger {db} from schema version {version} to {SCHEMA_VERSION}")
 
 
 def _publish_loop(ledger: Ledger, uri: str | None, interval: timedelta) -> PublishLoop | None:

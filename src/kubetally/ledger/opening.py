@@ -102,8 +102,16 @@ def refusal(path: Path, exc: duckdb.Error, *, read_only: bool) -> LedgerError:
     return LedgerError(f"ledger {path} cannot be opened (damaged or unreadable): {exc}")
 
 
+THREADS = 1
+"""DuckDB threads of a ledger connection. With more than one, the partial sums of a parallel GROUP BY are combined
+in whatever order the threads finish, so the same query over the same ledger answers with floating-point sums that
+differ in their last digits from run to run; one thread answers the same bytes every time (ETags, a restored
+backup, an upgraded ledger compare equal). Ledger queries read a few hundred thousand rows at most: one thread
+keeps them within the API benchmarks (docs/benchmarks.md)."""
+
+
 def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection to ``path`` with timestamps rendered in UTC."""
+    """A DuckDB connection to ``path`` with timestamps rendered in UTC and :data:`THREADS` threads."""
     check_path(path, read_only=read_only)
     try:
         connection = duckdb.connect(str(path.resolve()), read_only=read_only)
@@ -116,9 +124,10 @@ def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise LedgerError(f"ledger {path} cannot be opened: {exc}") from exc
     try:
         connection.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+        connection.execute(f"SET GLOBAL threads = {THREADS}").fetchall()
     except duckdb.Error as exc:
         connection.close()
-        raise LedgerError(f"ledger {path}: cannot set the UTC time zone: {exc}") from exc
+        raise LedgerError(f"ledger {path}: cannot set the UTC time zone and threads: {exc}") from exc
     return connection
 
 
@@ -135,8 +144,7 @@ def prepare_schema(connection: duckdb.DuckDBPyConnection, path: Path, *, read_on
             raise LedgerError(f"ledger {path} is empty: it holds no kubetally ledger yet (ingest into it first)")
         create_schema(connection)
         return
-    rows = connection.execute("SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchall()
-    version = int(rows[0][0]) if rows and str(rows[0][0]).isdigit() else None
+    version = stored_version(connection)
     if version in MIGRATIONS and not read_only:
         migrate(connection, version)
         existing = {row[0] for row in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
@@ -153,6 +161,40 @@ def prepare_schema(connection: duckdb.DuckDBPyConnection, path: Path, *, read_on
     missing = sorted(set(TABLES) - existing)
     if missing:
         raise LedgerError(f"ledger {path} lacks the tables {', '.join(missing)}")
+
+
+def stored_version(connection: duckdb.DuckDBPyConnection) -> int | None:
+    """The schema version ``ledger_meta`` records (None: no table, no row, or not a number)."""
+    if not connection.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'ledger_meta'").fetchall():
+        return None
+    rows = connection.execute("SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows and str(rows[0][0]).isdigit() else None
+
+
+def migrate_file(path: Path) -> int | None:
+    """Migrate the ledger at ``path`` in place when it holds an older schema version (a reader that opens it
+    read-only, such as ``kubetally serve`` without a Prometheus, calls this first). Returns the version it held,
+    or None when there was nothing to migrate (no file, the current version, or a version no migration knows,
+    which opening it then names)."""
+    if not path.is_file():
+        return None
+    connection = connect(path, read_only=True)
+    try:
+        version = stored_version(connection)
+    except duckdb.Error as exc:
+        raise LedgerError(f"ledger {path} cannot be read: {exc}") from exc
+    finally:
+        connection.close()
+    if version not in MIGRATIONS:
+        return None
+    connection = connect(path, read_only=False)
+    try:
+        prepare_schema(connection, path, read_only=False)
+    except duckdb.Error as exc:
+        raise LedgerError(f"ledger {path} cannot be migrated from schema version {version}: {exc}") from exc
+    finally:
+        connection.close()
+    return version
 
 
 def create_schema(connection: duckdb.DuckDBPyConnection) -> None:
