@@ -36,7 +36,16 @@ OPERATIONS = [
         "/focus",
         "/reconciliation",
     )
-] + ["/model/costDataModel", "/model/aggregatedCostModel", "/version", "/healthz", "/readyz", "/metrics"]
+] + [
+    "/model/costDataModel",
+    "/model/aggregatedCostModel",
+    "/version",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/clusters",
+    "/ledger/backup",
+]
 
 
 @pytest.fixture(scope="module")
