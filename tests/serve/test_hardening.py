@@ -206,3 +206,24 @@ def test_cost_data_model_gives_a_namespace_scoped_identity_no_node_prices(server
     for entry in shop.values():
         assert not set((*hidden, "preemptible", "region")) & set(entry["node"]), entry["node"]
         assert entry["node"].get("CPU")
+
+
+def test_a_scoped_identity_gets_idle_by_resource_hours_not_by_cost(server: str) -> None:
+    end = last_hour(server).astimezone(UTC)
+    span = window(end, 24)
+
+    def data(headers: dict[str, str], **params: str) -> dict[str, dict[str, float]]:
+        response = httpx.get(f"{server}/allocation", params={"window": span, **params}, headers=headers, timeout=120)
+        assert response.status_code == 200, response.text
+        return dict(response.json()["data"][0])
+
+    idle = data(ADMIN, aggregate="cluster", splitIdle="true")
+    hours = data(ADMIN, aggregate="cluster,namespace", includeIdle="false")
+    shop = data(SHOP, aggregate="cluster")
+    assert set(shop) == {"prod-us", "prod-eu"}
+    for cluster, row in shop.items():
+        for resource, quantity in (("cpu", "cpuCoreHours"), ("ram", "ramByteHours")):
+            total = sum(r[quantity] for name, r in hours.items() if name.startswith(f"{cluster}/"))
+            own = hours[f"{cluster}/checkout"][quantity]
+            expected = idle[f"{cluster}/__idle__"][f"{resource}Cost"] * own / total
+            assert row[f"{resource}CostIdle"] == pytest.approx(expected, rel=1e-4, abs=1e-4), (cluster, resource)

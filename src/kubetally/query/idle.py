@@ -40,6 +40,8 @@ def split_weights(split: ShareSplit, cost_of: dict[str, pl.Expr], group: tuple[s
     if split.method is SplitMethod.EVEN:
         even = 1.0 / pl.len().over([*group, "name"]).cast(pl.Float64)
         return dict.fromkeys(cost_of, even)
+    if split.method is SplitMethod.RESOURCE:
+        return {key: pl.col(RESOURCE_HOURS.get(key, "cpu_core_hours")).fill_null(0.0) for key in cost_of}
     if split.method is SplitMethod.METRIC:
         metric = pl.col(split.metric or "cpu_core_hours").fill_null(0.0)
         return dict.fromkeys(cost_of, metric)

@@ -58,6 +58,9 @@ class SplitMethod(StrEnum):
     """In proportion to cost (per resource for idle, total cost for shared cost)."""
     METRIC = "metric"
     """In proportion to a usage metric (:data:`SPLIT_METRICS`)."""
+    RESOURCE = "resource"
+    """Idle of each resource in proportion to that resource's hours (core-hours for CPU idle, byte-hours for
+    RAM, GPU-hours for GPU), never to anyone's cost: how a scoped identity's idle share is computed."""
 
 
 SPLIT_METRICS: dict[str, str] = {

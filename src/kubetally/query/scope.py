@@ -4,8 +4,9 @@ A scope narrows what is *shown*, never who pays: idle and shared costs are compu
 ledger, then only the scope's own rows are returned. A scoped allocation query therefore
 
 * ANDs the scope into its filter (cluster and namespace are row fields, so no pod join is needed);
-* always shares idle onto the allocations, weighted by cost, so that no ``__idle__`` row (a cluster total)
-  is returned, and only the rows of the scope's own workloads are kept (no ``__idle__``, ``__shared__`` or
+* always shares idle onto the allocations, each resource's idle by that resource's hours (never by cost: a
+  share weighted by the others' cost, with node prices, gives their cost back), so that no ``__idle__`` row
+  (a cluster total) is returned, and only the rows of the scope's own workloads are kept (no ``__idle__``, ``__shared__`` or
   ``__unmounted__`` rows);
 * refuses sharing parameters (403): shared costs split by weight would reveal other tenants' costs.
 
@@ -99,7 +100,7 @@ def scope_allocation(query: AllocationQuery, scope: Scope, parameters: dict[str,
         filter=_narrowed(query.filter, scope_filter),
         idle=IdleMode.SHARE,
         split_idle=False,
-        share_split=ShareSplit(SplitMethod.WEIGHTED),
+        share_split=ShareSplit(SplitMethod.RESOURCE),
         scope=scope,
     )
 
