@@ -208,7 +208,7 @@ def test_cost_data_model_gives_a_namespace_scoped_identity_no_node_prices(server
         assert entry["node"].get("CPU")
 
 
-def test_a_scoped_identity_gets_idle_by_resource_hours_not_by_cost(server: str) -> None:
+def test_a_scoped_identity_gets_idle_by_request_share_not_by_cost(server: str) -> None:
     end = last_hour(server).astimezone(UTC)
     span = window(end, 24)
 
@@ -217,13 +217,19 @@ def test_a_scoped_identity_gets_idle_by_resource_hours_not_by_cost(server: str) 
         assert response.status_code == 200, response.text
         return dict(response.json()["data"][0])
 
+    def requested(row: dict[str, float], average: str) -> float:
+        return row[average] * row["minutes"]
+
     idle = data(ADMIN, aggregate="cluster", splitIdle="true")
-    hours = data(ADMIN, aggregate="cluster,namespace", includeIdle="false")
+    own = data(ADMIN, aggregate="cluster,namespace", includeIdle="false")
+    by_cost = data(ADMIN, aggregate="cluster,namespace", shareIdle="true")
     shop = data(SHOP, aggregate="cluster")
     assert set(shop) == {"prod-us", "prod-eu"}
     for cluster, row in shop.items():
-        for resource, quantity in (("cpu", "cpuCoreHours"), ("ram", "ramByteHours")):
-            total = sum(r[quantity] for name, r in hours.items() if name.startswith(f"{cluster}/"))
-            own = hours[f"{cluster}/checkout"][quantity]
-            expected = idle[f"{cluster}/__idle__"][f"{resource}Cost"] * own / total
-            assert row[f"{resource}CostIdle"] == pytest.approx(expected, rel=1e-4, abs=1e-4), (cluster, resource)
+        for resource, average in (("cpu", "cpuCoreRequestAverage"), ("ram", "ramByteRequestAverage")):
+            total = sum(requested(r, average) for name, r in own.items() if name.startswith(f"{cluster}/"))
+            mine = requested(own[f"{cluster}/checkout"], average)
+            expected = idle[f"{cluster}/__idle__"][f"{resource}Cost"] * mine / total
+            assert row[f"{resource}CostIdle"] == pytest.approx(expected, rel=1e-3, abs=1e-3), (cluster, resource)
+            weighted = by_cost[f"{cluster}/checkout"][f"{resource}CostIdle"]
+            assert row[f"{resource}CostIdle"] != pytest.approx(weighted, rel=1e-3), (cluster, resource)
