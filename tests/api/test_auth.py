@@ -69,8 +69,8 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def secured(small_ledger: Path) -> Iterator[TestClient]:
-    """The app over the small ledger with the identities of :func:`settings`: a new one per test, so that the
-    failed-login throttle of one test's bad credentials does not answer another's good ones."""
+    """The app over the small ledger with the identities of :func:`settings`; a fresh app (and so a fresh
+    failed-login throttle) per test, since every TestClient request comes from one client address."""
     app = create_app(small_ledger, clock=lambda: NOW, auth=Authenticator.from_settings(settings()))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client

@@ -1,6 +1,10 @@
 """Tenancy: an identity scoped to namespace ``shop`` sees its own costs plus its share of idle, and nothing of
 ``data`` (the other namespace) or of cluster totals, through every endpoint, aggregation, filter and legacy
-endpoint. The forbidden figures are computed from unscoped answers of the same ledger."""
+endpoint. The forbidden figures are computed from unscoped answers of the same ledger.
+
+Its share of each resource's idle is by request share, never by cost: the cluster's idle CPU cost x shop's
+requested core-minutes / every namespace's requested core-minutes (likewise RAM and GPU), computed here from
+the unscoped answers' idle rows and request averages."""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ COST_FIELDS = ("cpuCost", "ramCost", "gpuCost", "pvCost", "networkCost", "loadBa
 CONTAINER_KEYS = ("cluster", "node", "namespace", "pod", "container")
 AGGREGATES = ["", "namespace", "cluster", "node", "controller", "pod", "label:team", "label:env", "cluster,namespace"]
 RESERVED = ("__idle__", "__shared__", "__unmounted__")
+REQUESTS = {"cpu": "cpuCoreRequestAverage", "ram": "ramByteRequestAverage", "gpu": "gpuRequestAverage"}
 
 
 @pytest.fixture(scope="module")
@@ -65,33 +70,91 @@ def rows(data: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     return data[0]
 
 
+def request_share_idle(client: TestClient, namespace: str = "shop", **params: str) -> list[float]:
+    """Per set, ``namespace``'s share of idle by request share, from unscoped answers: each cluster's idle cost
+    of a resource x the namespace's requested minutes of it / all namespaces' requested minutes of it."""
+    idle_sets = get(client, "/allocation", ADMIN, aggregate="cluster", splitIdle="true", **params)
+    request_sets = get(client, "/allocation", ADMIN, aggregate="cluster,namespace", includeIdle="false", **params)
+    shares = []
+    for idle, requests in zip(idle_sets, request_sets, strict=True):
+        share = 0.0
+        for key, row in idle.items():
+            if not key.endswith("/__idle__"):
+                continue
+            cluster = key.removesuffix("/__idle__")
+            in_cluster = [r for name, r in requests.items() if name.startswith(f"{cluster}/")]
+            for resource, average in REQUESTS.items():
+                total = sum(r[average] * r["minutes"] for r in in_cluster)
+                own = sum(r[average] * r["minutes"] for r in in_cluster if r["name"] == f"{cluster}/{namespace}")
+                if total > 0:
+                    share += row[f"{resource}Cost"] * own / total
+        shares.append(share)
+    return shares
+
+
 def cost_figures(row: dict[str, Any]) -> set[float]:
     return {round(float(row[field]), 5) for field in COST_FIELDS if row.get(field)}
 
 
+def container_idle(
+    containers: dict[str, dict[str, Any]], idle: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """Each container's share of its cluster's idle per resource, by request share (from unscoped answers)."""
+    shares: dict[str, dict[str, float]] = {}
+    for key, row in containers.items():
+        if key in RESERVED or "properties" not in row or "namespace" not in row["properties"]:
+            continue
+        cluster = row["properties"]["cluster"]
+        peers = [r for r in containers.values() if r.get("properties", {}).get("cluster") == cluster]
+        shares[key] = {}
+        for resource, average in REQUESTS.items():
+            total = sum(r[average] * r["minutes"] for r in peers)
+            weight = row[average] * row["minutes"]
+            cost = idle[f"{cluster}/__idle__"][f"{resource}Cost"] if f"{cluster}/__idle__" in idle else 0.0
+            shares[key][resource] = cost * weight / total if total > 0 else 0.0
+    return shares
+
+
 @pytest.fixture(scope="module")
 def truth(secured: TestClient) -> dict[str, Any]:
-    """Unscoped answers: each namespace's own cost, its cost with idle shared, and what shop may see."""
+    """Unscoped answers: each namespace's own cost, its cost with idle shared by cost (forbidden: it is weighted
+    by the others' cost), and what shop may see: its own costs plus idle by request share."""
     own = rows(get(secured, "/allocation", ADMIN, aggregate="namespace", includeIdle="false"))
     shared = rows(get(secured, "/allocation", ADMIN, aggregate="namespace", shareIdle="true"))
     separate = rows(get(secured, "/allocation", ADMIN, aggregate="namespace"))
-    containers = rows(get(secured, "/allocation", ADMIN))
+    containers = rows(get(secured, "/allocation", ADMIN, includeIdle="false"))
     by_cluster = rows(get(secured, "/allocation", ADMIN, aggregate="cluster"))
+    idle = rows(get(secured, "/allocation", ADMIN, aggregate="cluster", splitIdle="true"))
     by_node = rows(get(secured, "/allocation", ADMIN, aggregate="node", shareIdle="true"))
     data_rows = [row for row in containers.values() if row["properties"].get("namespace") == "data"]
     shop_rows = [row for row in containers.values() if row["properties"].get("namespace") == "shop"]
     assert data_rows and shop_rows
     forbidden: set[float] = set()
-    for row in (own["data"], shared["data"], separate["__idle__"], *data_rows, *by_cluster.values(), *by_node.values()):
+    for row in (own["data"], shared["data"], shared["shop"], separate["__idle__"], *data_rows):
         forbidden |= cost_figures(row)
+    for row in (*by_cluster.values(), *by_node.values()):
+        forbidden |= cost_figures(row)
+    forbidden |= {round(shared["shop"][f"{r}CostIdle"], 5) for r in REQUESTS}
     forbidden.add(round(own["data"]["totalCost"] + own["shop"]["totalCost"], 5))
     forbidden.add(round(sum(row["totalCost"] for row in separate.values()), 5))
-    legit = {round(n, 5) for row in (own["shop"], shared["shop"], *shop_rows) for n in numbers(row)}
+    # What shop may see: its own unscoped rows, and its scoped containers once each one's idle is checked
+    # against the request-share oracle.
+    legit = {round(n, 5) for row in (own["shop"], *shop_rows) for n in numbers(row)}
+    expected = container_idle(containers, idle)
+    scoped = rows(get(secured, "/allocation", SHOP))
+    assert set(scoped) == {key for key, row in containers.items() if row["properties"].get("namespace") == "shop"}
+    for key, row in scoped.items():
+        for resource, share in expected[key].items():
+            assert math.isclose(row[f"{resource}CostIdle"], share, abs_tol=1e-4), (key, resource)
+        legit |= {round(n, 5) for n in numbers(row)}
     forbidden -= legit | {0.0}
     assert forbidden, "the ledger must give the other namespace some cost"
-    shop_idle = sum(shared["shop"][f"{r}CostIdle"] for r in ("cpu", "ram", "gpu"))
-    assert shop_idle > 0
-    return {"forbidden": forbidden, "own": own, "shared": shared, "shop_idle": shop_idle}
+    (shop_idle,) = request_share_idle(secured)
+    assert math.isclose(shop_idle, sum(sum(expected[key].values()) for key in scoped), abs_tol=1e-4)
+    cost_weighted = sum(shared["shop"][f"{r}CostIdle"] for r in REQUESTS)
+    assert abs(shop_idle - cost_weighted) > 1e-3, "the ledger must tell request share from cost weighting"
+    total = own["shop"]["totalCost"] + shop_idle
+    return {"forbidden": forbidden, "own": own, "shop_idle": shop_idle, "shop_total": total}
 
 
 def assert_nothing_forbidden(truth: dict[str, Any], body: Any) -> None:
@@ -114,7 +177,13 @@ def test_a_namespace_scoped_identity_sees_its_cost_plus_its_idle_share(
     secured: TestClient, truth: dict[str, Any], path: str, aggregate: str
 ) -> None:
     for headers in (SHOP, basic("shop", SHOP_PASSWORD)):
-        for extra in ({}, {"includeIdle": "false"}, {"splitIdle": "true", "idleByNode": "false"}, {"idle": "separate"}):
+        for extra in (
+            {},
+            {"includeIdle": "false"},
+            {"splitIdle": "true", "idleByNode": "false"},
+            {"idleByNode": "true"},
+            {"idle": "separate"},
+        ):
             body = get(secured, path, headers, aggregate=aggregate, **extra)
             assert_nothing_forbidden(truth, body)
             allocations = rows(body)
@@ -122,9 +191,7 @@ def test_a_namespace_scoped_identity_sees_its_cost_plus_its_idle_share(
             for row in allocations.values():
                 assert row["properties"].get("namespace", "shop") == "shop"
             total = sum(row["totalCost"] for row in allocations.values())
-            expected = truth["own"]["shop"]["totalCost"] + truth["shop_idle"]
-            assert math.isclose(total, expected, abs_tol=1e-4)
-            assert math.isclose(total, truth["shared"]["shop"]["totalCost"], abs_tol=1e-4)
+            assert math.isclose(total, truth["shop_total"], abs_tol=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -137,17 +204,19 @@ def test_a_filter_for_another_namespace_shows_nothing(secured: TestClient, filte
 
 def test_steps_and_summaries_are_scoped(secured: TestClient, truth: dict[str, Any]) -> None:
     stepped = get(secured, "/allocation", SHOP, aggregate="namespace", step="1h")
-    unscoped = get(secured, "/allocation", ADMIN, aggregate="namespace", step="1h", shareIdle="true")
-    assert len(stepped) == len(unscoped) == 3
+    own = get(secured, "/allocation", ADMIN, aggregate="namespace", step="1h", includeIdle="false")
+    idle = request_share_idle(secured, step="1h")
+    assert len(stepped) == len(own) == len(idle) == 3
     assert_nothing_forbidden(truth, stepped)
-    assert [s["shop"]["totalCost"] for s in stepped] == [s["shop"]["totalCost"] for s in unscoped]
+    for scoped, unscoped, shop_idle in zip(stepped, own, idle, strict=True):
+        assert math.isclose(scoped["shop"]["totalCost"], unscoped["shop"]["totalCost"] + shop_idle, abs_tol=1e-4)
     for path in ("/allocation/summary", "/model/allocation/compute/summary"):
         for aggregate in ("namespace", "cluster", "label:team"):
             summary = get(secured, path, SHOP, aggregate=aggregate)
             assert_nothing_forbidden(truth, summary["sets"])
             allocations = summary["sets"][0]["allocations"]
             total = sum(row["totalCost"] for row in allocations.values())
-            assert math.isclose(total, truth["shared"]["shop"]["totalCost"], abs_tol=1e-4)
+            assert math.isclose(total, truth["shop_total"], abs_tol=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -202,7 +271,7 @@ def test_aggregated_cost_model_is_scoped(
     assert_nothing_forbidden(truth, body)
     assert body
     total = sum(entry["totalCost"] for entry in body.values())
-    assert math.isclose(total, truth["shared"]["shop"]["totalCost"], abs_tol=1e-4)
+    assert math.isclose(total, truth["shop_total"], abs_tol=1e-4)
     refused = secured.get(
         "/model/aggregatedCostModel", params={"window": WINDOW, **params, "sharedNamespaces": "data"}, headers=SHOP
     )
@@ -215,13 +284,12 @@ def test_cost_data_model_lists_only_the_scope(secured: TestClient, truth: dict[s
     scoped = get(secured, "/model/costDataModel", SHOP, timeWindow=WINDOW, window="")
     assert scoped and all(key.startswith("shop,") for key in scoped)
     capacity = ("CPU", "RAM", "RAMBytes", "GPU")
-    expected = {
-        key: {**entry, "node": {name: value for name, value in entry["node"].items() if name in capacity}}
-        for key, entry in everything.items()
-        if key.startswith("shop,")
+    own = {key: entry for key, entry in everything.items() if key.startswith("shop,")}
+    assert all(set(entry["node"]) - set(capacity) for entry in own.values()), "unscoped entries carry node prices"
+    narrowed = {
+        key: {**entry, "node": {k: v for k, v in entry["node"].items() if k in capacity}} for key, entry in own.items()
     }
-    assert scoped == expected
-    assert all("CPU" in entry["node"] and "providerID" not in entry["node"] for entry in scoped.values())
+    assert scoped == narrowed
     assert get(secured, "/model/costDataModel", SHOP, timeWindow=WINDOW, window="", namespace="data") == {}
     pvcs = [pvc for entry in scoped.values() for pvc in entry["pvcData"]]
     assert all(pvc["namespace"] in (None, "shop") for pvc in pvcs)

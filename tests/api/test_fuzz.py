@@ -37,14 +37,14 @@ OPERATIONS = [
         "/reconciliation",
     )
 ] + [
-    "/clusters",
-    "/ledger/backup",
     "/model/costDataModel",
     "/model/aggregatedCostModel",
     "/version",
     "/healthz",
     "/readyz",
     "/metrics",
+    "/clusters",
+    "/ledger/backup",
 ]
 
 

@@ -206,3 +206,30 @@ def test_cost_data_model_gives_a_namespace_scoped_identity_no_node_prices(server
     for entry in shop.values():
         assert not set((*hidden, "preemptible", "region")) & set(entry["node"]), entry["node"]
         assert entry["node"].get("CPU")
+
+
+def test_a_scoped_identity_gets_idle_by_request_share_not_by_cost(server: str) -> None:
+    end = last_hour(server).astimezone(UTC)
+    span = window(end, 24)
+
+    def data(headers: dict[str, str], **params: str) -> dict[str, dict[str, float]]:
+        response = httpx.get(f"{server}/allocation", params={"window": span, **params}, headers=headers, timeout=120)
+        assert response.status_code == 200, response.text
+        return dict(response.json()["data"][0])
+
+    def requested(row: dict[str, float], average: str) -> float:
+        return row[average] * row["minutes"]
+
+    idle = data(ADMIN, aggregate="cluster", splitIdle="true")
+    own = data(ADMIN, aggregate="cluster,namespace", includeIdle="false")
+    by_cost = data(ADMIN, aggregate="cluster,namespace", shareIdle="true")
+    shop = data(SHOP, aggregate="cluster")
+    assert set(shop) == {"prod-us", "prod-eu"}
+    for cluster, row in shop.items():
+        for resource, average in (("cpu", "cpuCoreRequestAverage"), ("ram", "ramByteRequestAverage")):
+            total = sum(requested(r, average) for name, r in own.items() if name.startswith(f"{cluster}/"))
+            mine = requested(own[f"{cluster}/checkout"], average)
+            expected = idle[f"{cluster}/__idle__"][f"{resource}Cost"] * mine / total
+            assert row[f"{resource}CostIdle"] == pytest.approx(expected, rel=1e-3, abs=1e-3), (cluster, resource)
+            weighted = by_cost[f"{cluster}/checkout"][f"{resource}CostIdle"]
+            assert row[f"{resource}CostIdle"] != pytest.approx(weighted, rel=1e-3), (cluster, resource)

@@ -16,6 +16,8 @@ from kubetally.query.params import IdleMode, ShareSplit, SplitMethod
 
 RESOURCES = ("cpu", "ram", "gpu")
 RESOURCE_HOURS = {"cpu": "cpu_core_hours", "ram": "ram_byte_hours", "gpu": "gpu_hours"}
+REQUEST_MINUTES = {"cpu": "cpu_request_minutes", "ram": "ram_request_minutes", "gpu": "gpu_request_minutes"}
+"""The request weight of each resource under ``request`` split: Σ request average x running minutes."""
 SCOPE = ("set_idx", "cluster", "node")
 IS_IDLE = pl.col("kind") == "idle"
 
@@ -35,11 +37,14 @@ def split_weights(split: ShareSplit, cost_of: dict[str, pl.Expr], group: tuple[s
     """The weight expression of each key of ``cost_of`` under ``split``.
 
     ``weighted`` uses the expression given for that key; ``even`` gives every name of a ``group`` the same
-    total weight (1 split over its rows); ``metric`` weighs by the split's metric column.
+    total weight (1 split over its rows); ``request`` weighs each resource by its requested minutes;
+    ``metric`` weighs by the split's metric column.
     """
     if split.method is SplitMethod.EVEN:
         even = 1.0 / pl.len().over([*group, "name"]).cast(pl.Float64)
         return dict.fromkeys(cost_of, even)
+    if split.method is SplitMethod.REQUEST:
+        return {key: pl.col(REQUEST_MINUTES.get(key, "cpu_request_minutes")).fill_null(0.0) for key in cost_of}
     if split.method is SplitMethod.METRIC:
         metric = pl.col(split.metric or "cpu_core_hours").fill_null(0.0)
         return dict.fromkeys(cost_of, metric)

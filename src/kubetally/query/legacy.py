@@ -196,7 +196,8 @@ def _shared_labels(params: Mapping[str, str]) -> str:
 def _legacy_frame(ledger: Reader, query: AllocationQuery) -> pl.DataFrame:
     """The allocation steps of ``run_allocation`` (filter included) with idle spread by cost and shares split by
     ``sharedSplit``."""
-    return grouped_frame(ledger, query, group_spec(query), idle_split=ShareSplit(SplitMethod.WEIGHTED))
+    split = ShareSplit(SplitMethod.WEIGHTED) if query.scope is None else query.share_split
+    return grouped_frame(ledger, query, group_spec(query), idle_split=split)
 
 
 def run_aggregated_cost(ledger: Reader, query: AggregatedCostQuery) -> dict[str, dict[str, Any]]:

@@ -58,6 +58,10 @@ class SplitMethod(StrEnum):
     """In proportion to cost (per resource for idle, total cost for shared cost)."""
     METRIC = "metric"
     """In proportion to a usage metric (:data:`SPLIT_METRICS`)."""
+    REQUEST = "request"
+    """Idle of each resource in proportion to that resource's requests over time (core-minutes requested for
+    CPU idle, byte-minutes for RAM, GPU-minutes for GPU), never to anyone's cost or usage: how a
+    namespace-scoped identity's idle share is computed."""
 
 
 SPLIT_METRICS: dict[str, str] = {

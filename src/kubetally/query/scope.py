@@ -4,9 +4,12 @@ A scope narrows what is *shown*, never who pays: idle and shared costs are compu
 ledger, then only the scope's own rows are returned. A scoped allocation query therefore
 
 * ANDs the scope into its filter (cluster and namespace are row fields, so no pod join is needed);
-* always shares idle onto the allocations, weighted by cost, so that no ``__idle__`` row (a cluster total)
-  is returned, and only the rows of the scope's own workloads are kept (no ``__idle__``, ``__shared__`` or
-  ``__unmounted__`` rows);
+* always shares idle onto the allocations, so that no ``__idle__`` row (a cluster total) is returned, and
+  only the rows of the scope's own workloads are kept (no ``__idle__``, ``__shared__`` or ``__unmounted__``
+  rows); with namespaces scoped, each resource's idle goes by that resource's request share (core-minutes
+  requested over all requests in the cluster), never by cost: a share weighted by the others' cost, with node
+  prices, gives their cost back (:func:`idle_split`); and idle is shared per cluster, never per node (a
+  node's idle and its tenant's own price per core-hour would narrow the others' requests to one node);
 * refuses sharing parameters (403): shared costs split by weight would reveal other tenants' costs.
 
 Assets are per cluster: a namespace-scoped identity may not read them (403); a cluster-scoped one sees its
@@ -99,9 +102,19 @@ def scope_allocation(query: AllocationQuery, scope: Scope, parameters: dict[str,
         filter=_narrowed(query.filter, scope_filter),
         idle=IdleMode.SHARE,
         split_idle=False,
-        share_split=ShareSplit(SplitMethod.WEIGHTED),
+        idle_by_node=query.idle_by_node and scope.namespaces is None,
+        share_split=idle_split(scope),
         scope=scope,
     )
+
+
+def idle_split(scope: Scope) -> ShareSplit:
+    """How idle is shared onto a scoped identity's rows: by request share when namespaces are scoped (a share
+    weighted by co-tenants' cost would give it back), by cost when the scope is whole clusters (nothing in them
+    is hidden from the identity)."""
+    if scope.namespaces is not None:
+        return ShareSplit(SplitMethod.REQUEST)
+    return ShareSplit(SplitMethod.WEIGHTED)
 
 
 def scope_assets(query: AssetQuery, scope: Scope) -> AssetQuery:
@@ -114,4 +127,4 @@ def scope_assets(query: AssetQuery, scope: Scope) -> AssetQuery:
     return replace(query, filter=_narrowed(query.filter, scope_filter), scope=scope)
 
 
-__all__ = ["UNRESTRICTED", "Scope", "scope_allocation", "scope_assets"]
+__all__ = ["UNRESTRICTED", "Scope", "idle_split", "scope_allocation", "scope_assets"]
