@@ -39,15 +39,22 @@ def _total(data: Mapping[str, Mapping[str, Any]]) -> float:
     return round(sum(float(row.get("totalCost") or 0.0) for row in data.values()), 5)
 
 
+NOTE_KEYS, NOTE_VALUES = 30, 60
+"""The most label keys, and values of each kind, a no-match note lists."""
+
+
+def _listed(values: list[str]) -> str:
+    more = f" (and {len(values) - NOTE_VALUES} more)" if len(values) > NOTE_VALUES else ""
+    return (", ".join(values[:NOTE_VALUES]) or "none") + more
+
+
 def _no_match(backend: Backend, scope: Scope, window: str, filter_text: str) -> str:
-    """The note of a filter matching nothing: the filter and the values that exist."""
+    """The note of a filter matching nothing: the filter and the values that exist (list_aggregation_values has
+    them all)."""
     values = aggregation_values(backend, scope, window, "")
-    labels = "; ".join(f"{key}: {', '.join(found[:12])}" for key, found in list(values.labels.items())[:12])
-    return (
-        f"no allocation matches filter {filter_text!r} in this window. Existing values: namespaces "
-        f"{', '.join(values.namespaces[:30]) or 'none'}; clusters {', '.join(values.clusters) or 'none'}; "
-        f"labels {labels or 'none'}"
-    )
+    labels = [f"label {key}: {_listed(found)}" for key, found in list(values.labels.items())[:NOTE_KEYS]]
+    kinds = [f"namespaces: {_listed(values.namespaces)}", f"clusters: {_listed(values.clusters)}", *labels]
+    return f"no allocation matches filter {filter_text!r} in this window. The values that exist: " + "; ".join(kinds)
 
 
 def allocation_costs(backend: Backend, scope: Scope, params: Mapping[str, str]) -> AllocationCosts:
