@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 import yaml
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import CallToolResult, ListToolsResult
+from mcp.types import CallToolResult, ListToolsResult, TextContent
 
 from kubetally.api.auth import hash_password, token_digest
 from tests.runner import demo_ledger_at, free_port, serving
@@ -31,6 +32,8 @@ def basic_header(user: str, password: str) -> dict[str, str]:
 
 ADMIN = basic_header(USER, PASSWORD)
 SHOP = {"Authorization": f"Bearer {SHOP_TOKEN}"}
+CURRENCY = "EUR"
+"""The served price book's ``currencyCode`` (not the default USD, so that a tool naming it read it)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,13 @@ class Served:
 
         return anyio.run(_over_http, f"{self.url}/mcp", headers, run)
 
+    def text(self, tool: str, arguments: dict[str, Any], headers: dict[str, str] = ADMIN) -> str:
+        """The only text block of a successful tool call: all a client like Cline passes to its model."""
+        result = self.call(tool, arguments, headers)
+        assert not result.isError, result.content
+        assert len(result.content) == 1 and isinstance(result.content[0], TextContent)
+        return result.content[0].text
+
     def structured(self, tool: str, arguments: dict[str, Any], headers: dict[str, str] = ADMIN) -> dict[str, Any]:
         """The structured output of a successful tool call."""
         result = self.call(tool, arguments, headers)
@@ -92,7 +102,10 @@ def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def served(demo_ledger: Path) -> Iterator[Served]:
     """``kubetally serve`` on the demo ledger with ``auth: on``: a Basic user and a namespace-scoped token."""
     config = demo_ledger.with_name("auth.yaml")
+    pricing = demo_ledger.with_name("pricing.json")
+    pricing.write_text(json.dumps({"currencyCode": CURRENCY}))
     settings = {
+        "pricing": str(pricing),
         "auth": "on",
         "users": [{"name": USER, "password_hash": hash_password(PASSWORD, n=2**10)}],
         "tokens": [{"name": "shop", "token_sha256": token_digest(SHOP_TOKEN), "namespaces": list(SHOP_NAMESPACES)}],

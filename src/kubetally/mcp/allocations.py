@@ -1,12 +1,5 @@
-"""get_allocation_costs: an allocation query bounded for an assistant, with its share of all costs.
-
-An answer must fit what an assistant can hold (docs/mcp.md, "Output size"), for any window:
-
-* a query cut into more than :data:`MAX_SETS` sets (``step=1h`` over months) is re-cut with the shortest step of
-  :data:`COARSER_STEPS` that gives at most that many, and the answer says so;
-* sets without any allocation are dropped (and counted);
-* each set keeps its largest allocations by cost, :data:`ROW_CAP` rows over all sets, and counts the others in
-  ``more_rows``; totals always sum every row.
+"""get_allocation_costs: an allocation query bounded for an assistant (see :mod:`kubetally.mcp.bounds`), with its
+share of all costs.
 
 Percentages are against the unfiltered total of the window (every allocation plus every cluster's idle), so a
 filter never changes their denominator; idle rows are kept out of them.
@@ -18,17 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubetally.domain.names import IDLE, SEPARATOR
+from kubetally.mcp.bounds import bounded_sets, cost_of, ranked, rows_per_set
 from kubetally.mcp.context import Backend
 from kubetally.mcp.models import AllocationCosts, AllocationSetOut, ClusterShare, TimeRange
 from kubetally.query import AllocationQuery
 from kubetally.query.scope import Scope, scope_allocation
-
-MAX_SETS = 31
-"""The most sets one answer holds."""
-ROW_CAP = 150
-"""The most allocation rows one answer holds, over all its sets."""
-COARSER_STEPS = ("1h", "2h", "3h", "6h", "12h", "1d", "2d", "1w", "month", "quarter")
-"""The steps a too-finely cut query is re-cut with, shortest first."""
 
 ALLOCATION_FIELDS = (
     "properties",
@@ -77,32 +64,11 @@ def is_idle(name: str) -> bool:
     return name == IDLE or name.endswith(SEPARATOR + IDLE)
 
 
-def _cost(row: Mapping[str, Any]) -> float:
-    return float(row.get("totalCost") or 0.0)
-
-
 def allocation_query(backend: Backend, scope: Scope, params: Mapping[str, str]) -> AllocationQuery:
     """The query of ``params`` (/allocation's names) parsed like the API, checked and narrowed to ``scope``."""
     query = AllocationQuery.from_params({k: v for k, v in params.items() if v}, backend.clock())
     backend.check_window(query.window)
     return scope_allocation(query, scope, SHARE_PARAMETERS)
-
-
-def bounded_query(backend: Backend, scope: Scope, params: Mapping[str, str]) -> tuple[AllocationQuery, str, list[str]]:
-    """The query, re-cut with a coarser step when it has more than :data:`MAX_SETS` sets; its step and notes."""
-    query = allocation_query(backend, scope, params)
-    asked = params.get("step") or params.get("accumulate") or ""
-    if len(query.sets) <= MAX_SETS:
-        return query, asked or ("window" if len(query.sets) == 1 else ""), []
-    for step in COARSER_STEPS:
-        coarser = allocation_query(backend, scope, {**params, "step": step, "accumulate": ""})
-        if len(coarser.sets) <= MAX_SETS:
-            note = (
-                f"{asked!r} would cut the window into {len(query.sets)} sets; it was cut with step {step!r} "
-                f"into {len(coarser.sets)} sets instead (at most {MAX_SETS})"
-            )
-            return coarser, step, [note]
-    raise AssertionError("a quarter step always gives few enough sets for the longest allowed window")
 
 
 def _per_cluster(backend: Backend, query: AllocationQuery, filter_text: str) -> dict[str, float]:
@@ -119,14 +85,12 @@ def _per_cluster(backend: Backend, query: AllocationQuery, filter_text: str) -> 
     for data in backend.cache.allocation(backend.reader(), whole):
         for name, row in data.items():
             cluster = name.split(SEPARATOR)[0]
-            clusters[cluster] = clusters.get(cluster, 0.0) + _cost(row)
+            clusters[cluster] = clusters.get(cluster, 0.0) + cost_of(row)
     return clusters
 
 
-def _capped(data: Mapping[str, Mapping[str, Any]], cap: int) -> tuple[dict[str, dict[str, Any]], int]:
-    ranked = sorted(data.items(), key=lambda item: (-_cost(item[1]), item[0]))
-    kept = {name: {f: row[f] for f in ALLOCATION_FIELDS if f in row} for name, row in ranked[:cap]}
-    return kept, max(0, len(ranked) - cap)
+def _shaped(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {f: row[f] for f in ALLOCATION_FIELDS if f in row}
 
 
 def _percent(part: float, whole: float) -> float | None:
@@ -153,17 +117,21 @@ def _add_shares(backend: Backend, query: AllocationQuery, filter_text: str, resu
 
 def allocation_costs(backend: Backend, scope: Scope, params: Mapping[str, str]) -> AllocationCosts:
     """The bounded sets of the allocation query of ``params`` and the share of all costs they hold."""
-    query, step, notes = bounded_query(backend, scope, params)
+    query, step, notes = bounded_sets(lambda p: allocation_query(backend, scope, p), params)
     sets = backend.cache.allocation(backend.reader(), query)
-    kept = [(window, data) for window, data in zip(query.sets, sets, strict=True) if data]
-    per_set = max(1, ROW_CAP // max(1, len(kept)))
-    out = []
-    for window, data in kept:
-        rows, more = _capped(data, per_set)
-        total = round(sum(_cost(row) for row in data.values()), 5)
-        out.append(AllocationSetOut(window=time_range(window), total_cost=total, allocations=rows, more_rows=more))
-    idle = sum(_cost(row) for _w, data in kept for name, row in data.items() if is_idle(name))
-    total = sum(_cost(row) for _w, data in kept for row in data.values())
+    kept = [(window, ranked(data)) for window, data in zip(query.sets, sets, strict=True) if data]
+    per_set = rows_per_set([rows for _w, rows in kept], _shaped)
+    out = [
+        AllocationSetOut(
+            window=time_range(window),
+            total_cost=round(sum(cost_of(row) for _name, row in rows), 5),
+            allocations={name: _shaped(row) for name, row in rows[:per_set]},
+            more_rows=max(0, len(rows) - per_set),
+        )
+        for window, rows in kept
+    ]
+    idle = sum(cost_of(row) for _w, rows in kept for name, row in rows if is_idle(name))
+    total = sum(cost_of(row) for _w, rows in kept for _name, row in rows)
     result = AllocationCosts(
         window=time_range(query.window),
         aggregate=params.get("aggregate", ""),
@@ -182,4 +150,4 @@ def allocation_costs(backend: Backend, scope: Scope, params: Mapping[str, str]) 
     return result
 
 
-__all__ = ["ALLOCATION_FIELDS", "MAX_SETS", "ROW_CAP", "allocation_costs", "allocation_query", "is_idle"]
+__all__ = ["ALLOCATION_FIELDS", "allocation_costs", "allocation_query", "is_idle"]

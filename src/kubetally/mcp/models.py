@@ -71,7 +71,10 @@ class AssetCosts(BaseModel):
     type: str
     filter: str
     currency: str
-    total_cost: float
+    total_cost: float = Field(description="Every asset of every set, exact (rows left out by the row cap included).")
+    step: str = Field(description="The step the sets were cut with (coarsened when too many were asked for).")
+    empty_sets_dropped: int = 0
+    notes: list[str] = Field(default_factory=list)
     sets: list[AssetSetOut]
 
 
@@ -91,8 +94,9 @@ class CloudCosts(BaseModel):
     window: TimeRange
     aggregate: str
     filter: str
-    total_billed_cost: float
-    rows: list[CloudCostRow]
+    total_billed_cost: float = Field(description="Every row, exact (rows left out by the row cap included).")
+    rows: list[CloudCostRow] = Field(description="The largest rows by billed cost.")
+    more_rows: int = Field(default=0, description="How many rows the row cap left out.")
     note: str | None = Field(default=None, description="Why the answer is empty, when it is.")
 
 
@@ -113,7 +117,11 @@ class IdleCosts(BaseModel):
     currency: str
     overall: IdleShareOut
     resources: list[IdleShareOut]
-    breakdown: list[IdleShareOut]
+    breakdown: list[IdleShareOut] = Field(description="Per cluster or node, largest idle cost first.")
+    more_rows: int = Field(default=0, description="How many clusters or nodes the row cap left out.")
+    cluster_management_cost: float | None = Field(
+        default=None, description="Cluster-management fees of the window: outside the total, null when not read."
+    )
 
 
 class WorkloadEfficiency(BaseModel):
@@ -140,8 +148,9 @@ class Efficiency(BaseModel):
     aggregate: str
     currency: str
     headroom: float
-    total_monthly_saving: float = Field(description="Sum of the positive monthly savings.")
-    workloads: list[WorkloadEfficiency]
+    total_monthly_saving: float = Field(description="Sum of the positive monthly savings (of every workload).")
+    workloads: list[WorkloadEfficiency] = Field(description="The largest savings first (at most the row cap).")
+    more_workloads: int = Field(default=0, description="How many workloads the row cap left out.")
 
 
 class AggregationValues(BaseModel):
@@ -154,3 +163,6 @@ class AggregationValues(BaseModel):
     controller_kinds: list[str]
     controllers: list[str] = Field(description="As `kind:name`, the value of the `controller` aggregate.")
     labels: dict[str, list[str]] = Field(description="Label key → the values seen.")
+    more: dict[str, int] = Field(
+        default_factory=dict, description="Kind (`nodes`, `label:<key>`, `labels`, ...) → values left out by the cap."
+    )

@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field
 
 from kubetally import __version__
 from kubetally.errors import InvalidParameter, KubetallyError
-from kubetally.mcp import tools
+from kubetally.mcp import assets, tools
+from kubetally.mcp.bounds import MAX_SETS, MAX_STRUCTURED_BYTES, MAX_TEXT_CHARS, ROW_CAP, cut_text
 from kubetally.mcp.context import Backend, Caller
 from kubetally.mcp.models import (
     AggregationValues,
@@ -66,6 +67,12 @@ Filter = Annotated[str, Field(description=f"Only matching allocations: {FILTER_H
 
 _Out = TypeVar("_Out", bound=BaseModel)
 
+SIZE = (
+    f"Any window fits: the text is at most {MAX_TEXT_CHARS:,} characters and the structured content at most "
+    f"{MAX_STRUCTURED_BYTES // 1024} KiB."
+)
+"""The size every tool's answer stays under (docs/mcp.md, "Output size")."""
+
 
 NON_ALLOCATION_HINTS = {name: hint for name, hint in HINTS.items() if name not in ("aggregate", "filter")}
 """The hints of tools whose aggregate and filter fields are not the allocation ones (their errors list them)."""
@@ -87,7 +94,7 @@ async def _run(compute: Callable[[], _Out], hints: dict[str, str] = HINTS) -> Ca
     except Exception:
         LOG.exception("MCP tool failed")
         raise ToolError(INTERNAL_MESSAGE) from None
-    summary = TEXTS[type(result)](result)
+    summary = cut_text(TEXTS[type(result)](result))
     return CallToolResult(
         content=[TextContent(type="text", text=summary)], structuredContent=result.model_dump(mode="json")
     )
@@ -123,8 +130,9 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
         "shared and total cost in the price book's currency, and its % of all costs) and the same as structured "
         "content. Totals are exact; the allocated cost's share of ALL costs (the unfiltered total of the window, "
         "idle included) is given overall and per cluster, so a filter's share is read directly. Without `step` "
-        "one set covers the window; at most 31 sets (a finer step is coarsened, empty sets dropped) and 150 rows "
-        "(the largest; the rest counted). Idle appears as `__idle__` rows unless idle=hide/share.",
+        f"one set covers the window; at most {MAX_SETS} sets (a finer step is coarsened, empty sets dropped) and "
+        f"{ROW_CAP} rows (the largest; the rest counted). Idle appears as `__idle__` rows unless idle=hide/share. "
+        + SIZE,
     )
     async def get_allocation_costs(
         ctx: Context[Any, Any, Any],
@@ -172,14 +180,15 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
         annotations=read_only,
         description="Cost of the cluster's assets (nodes, persistent volumes as `Disk`, load balancers, network, "
         "cluster management) over a window. Returns a text table, one row per asset: type, cluster, name, claim, "
-        "namespace, GiB, hours and cost in the price book's currency (at most 150 rows, the largest, the total "
-        "exact), and the same as structured content. For persistent volumes use type=Disk.",
+        "namespace, GiB, hours and cost in the price book's currency, and the same as structured content. For "
+        f"persistent volumes use type=Disk. At most {MAX_SETS} sets (a finer step is coarsened) and {ROW_CAP} rows "
+        "(the largest; the total exact). Not available to namespace-scoped identities. " + SIZE,
     )
     async def get_asset_costs(
         ctx: Context[Any, Any, Any],
         window: Window,
         type: Annotated[
-            str, Field(description=f"Only assets of this type: {', '.join(tools.ASSET_TYPES)} (empty: all).")
+            str, Field(description=f"Only assets of this type: {', '.join(assets.ASSET_TYPES)} (empty: all).")
         ] = "",
         filter: Annotated[
             str,
@@ -192,13 +201,14 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
     ) -> Annotated[CallToolResult, AssetCosts]:
         params = {"window": window, "filter": filter, "step": step}
         scope = caller_of(ctx).scope
-        return await _run(lambda: tools.asset_costs(backend, scope, params, type), NON_ALLOCATION_HINTS)
+        return await _run(lambda: assets.asset_costs(backend, scope, params, type), NON_ALLOCATION_HINTS)
 
     @server.tool(
         annotations=read_only,
         description="Cloud bill costs (FOCUS rows ingested from the provider's bills) over a window, aggregated "
         f"by any of {', '.join(CLOUD_COLUMNS)}. The filter is applied (unknown fields are refused, never ignored). "
-        "Empty, with a note, until bills are ingested. Not available to scoped identities.",
+        f"Empty, with a note, until bills are ingested. At most {ROW_CAP} rows (the largest; the total exact). Not "
+        "available to scoped identities. " + SIZE,
     )
     async def get_cloud_costs(
         ctx: Context[Any, Any, Any],
@@ -215,7 +225,10 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
         annotations=read_only,
         description="Idle (unallocated) cost: capacity paid for but not requested or used by any workload. "
         "Returns idle cost and its percentage of the total overall, per resource (cpu, ram, gpu) and per cluster "
-        "or node. Answers 'what share of the cluster cost is not allocated?'. Not available to scoped identities.",
+        "or node (at most "
+        f"{ROW_CAP}), in the price book's currency, and the cluster-management fees left outside the total. Answers "
+        "'what share of the cluster cost is not allocated?'. Not available to namespace-scoped identities; a "
+        "cluster-scoped identity gets its own clusters. " + SIZE,
     )
     async def get_idle_costs(
         ctx: Context[Any, Any, Any],
@@ -229,7 +242,9 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
         annotations=read_only,
         description="Right-sizing per workload: CPU and RAM request vs usage averages, efficiency (usage/request), "
         "the recommended request (usage plus headroom) and the saving over the window and per 730-hour month if "
-        "requests were set to it (negative: requests are below usage plus headroom). Largest saving first.",
+        "requests were set to it (negative: requests are below usage plus headroom), in the price book's currency. "
+        f"Savings are the workloads' own costs, idle never included. Largest saving first, at most {ROW_CAP} "
+        "workloads (the total saving counts all). " + SIZE,
     )
     async def get_efficiency(
         ctx: Context[Any, Any, Any],
@@ -249,7 +264,7 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
         annotations=read_only,
         description="The clusters, nodes, namespaces, controller kinds, controllers (`kind:name`) and label keys "
         "with their values that exist in a window: use them to build correct `aggregate` and `filter` arguments "
-        '(e.g. aggregate `label:app`, filter `label[app]:"web"`).',
+        '(e.g. aggregate `label:app`, filter `label[app]:"web"`). At most 200 values of each kind. ' + SIZE,
     )
     async def list_aggregation_values(
         ctx: Context[Any, Any, Any],

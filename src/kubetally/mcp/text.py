@@ -109,12 +109,14 @@ def asset_text(result: AssetCosts) -> str:
     """Total and one row per asset; disks with their claim, namespace and size."""
     cur = result.currency
     rows: list[list[Any]] = []
+    many = len(result.sets) > 1
     for step in result.sets:
         for key, asset in step.assets.items():
             props = asset.get("properties") or {}
             size = asset.get("bytes")
             rows.append(
-                [
+                ([step.window.start] if many else [])
+                + [
                     asset.get("type", ""),
                     props.get("cluster", ""),
                     asset.get("volumeName") or props.get("name", "") or key,
@@ -128,11 +130,17 @@ def asset_text(result: AssetCosts) -> str:
     header = ["type", "cluster", "name", "claim", "namespace", "GiB", "hours", f"cost {cur}"]
     kind = f"{result.type} assets" if result.type else "Assets"
     more = sum(s.more_rows for s in result.sets)
-    head = (
-        f"{kind} {_span(result.window)}, amounts in {cur}; filter {result.filter or 'none'}: {len(rows) + more} "
-        f"asset row(s), total {result.total_cost:.2f} {cur}."
-    )
-    return head + "\n" + _table(header, rows) + _more(more, 'a filter such as cluster:"x" or a type')
+    lines = [
+        f"{kind} {_span(result.window)}, amounts in {cur}; filter {result.filter or 'none'}; {len(result.sets)} "
+        f"set(s), step {result.step}: {len(rows) + more} asset row(s), total {result.total_cost:.2f} {cur}."
+    ]
+    if result.empty_sets_dropped:
+        lines.append(f"{result.empty_sets_dropped} set(s) without any asset are not shown.")
+    lines += [f"Note: {note}." for note in result.notes]
+    if len(result.sets) > 1:
+        header.insert(0, "set start")
+    lines.append(_table(header, rows))
+    return "\n".join(lines) + _more(more, 'a filter such as cluster:"x", a type or a longer step')
 
 
 def cloud_text(result: CloudCosts) -> str:
@@ -143,8 +151,10 @@ def cloud_text(result: CloudCosts) -> str:
         [r.name, _money(r.billed_cost), _money(r.effective_cost), _money(r.list_cost), r.currency] for r in result.rows
     ]
     return (
-        f"Cloud costs {_span(result.window)} by {result.aggregate or 'total'}: billed {result.total_billed_cost:.2f}.\n"
+        f"Cloud costs {_span(result.window)} by {result.aggregate or 'total'}: billed {result.total_billed_cost:.2f} "
+        f"in all ({len(rows) + result.more_rows} row(s)).\n"
         + _table(["name", "billed", "effective", "list", "currency"], rows)
+        + _more(result.more_rows, "a filter")
     )
 
 
@@ -160,11 +170,14 @@ def idle_text(result: IdleCosts) -> str:
         [f"{result.by} {g.name}", _money(g.idle_cost), _money(g.total_cost), _pct(g.idle_percent)]
         for g in result.breakdown
     ]
+    fee = result.cluster_management_cost
+    outside = "" if fee is None else f" of {fee:.2f} {cur}"
     return (
         f"Idle (not allocated to any workload) {_span(result.window)}: {overall.idle_cost:.2f} {cur} of "
         f"{overall.total_cost:.2f} {cur}, {_pct(overall.idle_percent)} of the cluster cost (allocations plus idle; "
-        "cluster-management fees are outside this total).\n"
+        f"the cluster-management fees{outside} are outside this total).\n"
         + _table(["part", f"idle {cur}", f"total {cur}", "idle %"], rows)
+        + _more(result.more_rows, "by=cluster")
     )
 
 
@@ -183,7 +196,7 @@ def efficiency_text(result: Efficiency) -> str:
             f"{w.ram_recommended_request / GIB:.2f}",
             _money(w.monthly_saving),
         ]
-        for w in result.workloads[:150]
+        for w in result.workloads
     ]
     header = [
         "workload",
@@ -200,18 +213,20 @@ def efficiency_text(result: Efficiency) -> str:
         f"Right-sizing {_span(result.window)} (headroom {100 * result.headroom:.0f} %, idle not included): up to "
         f"{result.total_monthly_saving:.2f} {cur} per 730-hour month.\n"
         + _table(header, rows)
-        + _more(max(0, len(result.workloads) - 150), "a filter")
+        + _more(result.more_workloads, "a filter")
     )
 
 
 def values_text(result: AggregationValues) -> str:
     """Every value of every kind."""
     labels = "\n".join(f"label {key}: {', '.join(values)}" for key, values in result.labels.items())
+    left_out = "; ".join(f"{kind}: {count} more" for kind, count in result.more.items())
     return (
         f"Values in {_span(result.window)}:\nclusters: {', '.join(result.clusters)}\n"
         f"namespaces: {', '.join(result.namespaces)}\ncontroller kinds: {', '.join(result.controller_kinds)}\n"
         f"controllers: {', '.join(result.controllers)}\nnodes: {', '.join(result.nodes)}\n{labels}"
-    )[:20000]
+        + (f"\nNot listed (narrow with a filter): {left_out}" if left_out else "")
+    )
 
 
 TEXTS: dict[type[Any], Callable[[Any], str]] = {

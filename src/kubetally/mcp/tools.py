@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
-from kubetally.domain.filter_ast import And, Comparison, FieldKind, Op
-from kubetally.errors import Forbidden, InvalidParameter
+from kubetally.errors import Forbidden
 from kubetally.mcp import allocations
 from kubetally.mcp.allocations import allocation_query, is_idle, time_range
+from kubetally.mcp.assets import cluster_management_cost
+from kubetally.mcp.bounds import ROW_CAP
 from kubetally.mcp.context import Backend
 from kubetally.mcp.models import (
     AggregationValues,
     AllocationCosts,
-    AssetCosts,
-    AssetSetOut,
     CloudCostRow,
     CloudCosts,
     Efficiency,
@@ -29,25 +27,24 @@ from kubetally.query.cloud import EMPTY_NOTE, cloud_cost_frame
 from kubetally.query.efficiency import efficiency_frame
 from kubetally.query.idle_summary import IdleBy, IdleShare, idle_params, summarize_idle
 from kubetally.query.params import IdleMode
-from kubetally.query.scope import UNRESTRICTED, Scope, scope_assets
+from kubetally.query.scope import UNRESTRICTED, Scope
 
-ASSET_TYPES = ("Node", "Disk", "LoadBalancer", "Network", "ClusterManagement")
-"""The asset types of the ledger (``type`` argument of get_asset_costs, case-insensitive)."""
+NOTE_KEYS, NOTE_VALUES = 16, 40
+"""The most label keys, and values of each kind, a no-match note lists."""
 
 
-def _total(data: Mapping[str, Mapping[str, Any]]) -> float:
-    return round(sum(float(row.get("totalCost") or 0.0) for row in data.values()), 5)
+def _listed(values: list[str]) -> str:
+    more = f" (and {len(values) - NOTE_VALUES} more)" if len(values) > NOTE_VALUES else ""
+    return (", ".join(values[:NOTE_VALUES]) or "none") + more
 
 
 def _no_match(backend: Backend, scope: Scope, window: str, filter_text: str) -> str:
-    """The note of a filter matching nothing: the filter and the values that exist."""
+    """The note of a filter matching nothing: the filter and the values that exist (list_aggregation_values has
+    them all)."""
     values = aggregation_values(backend, scope, window, "")
-    labels = "; ".join(f"{key}: {', '.join(found[:12])}" for key, found in list(values.labels.items())[:12])
-    return (
-        f"no allocation matches filter {filter_text!r} in this window. Existing values: namespaces "
-        f"{', '.join(values.namespaces[:30]) or 'none'}; clusters {', '.join(values.clusters) or 'none'}; "
-        f"labels {labels or 'none'}"
-    )
+    labels = [f"label {key}: {_listed(found)}" for key, found in list(values.labels.items())[:NOTE_KEYS]]
+    kinds = [f"namespaces: {_listed(values.namespaces)}", f"clusters: {_listed(values.clusters)}", *labels]
+    return f"no allocation matches filter {filter_text!r} in this window. The values that exist: " + "; ".join(kinds)
 
 
 def allocation_costs(backend: Backend, scope: Scope, params: Mapping[str, str]) -> AllocationCosts:
@@ -59,43 +56,6 @@ def allocation_costs(backend: Backend, scope: Scope, params: Mapping[str, str]) 
     return result
 
 
-def asset_costs(backend: Backend, scope: Scope, params: Mapping[str, str], asset_type: str) -> AssetCosts:
-    """Every set of the asset query of ``params``, only assets of ``asset_type`` when given."""
-    query = AssetQuery.from_params({k: v for k, v in params.items() if v}, backend.clock())
-    backend.check_window(query.window)
-    if asset_type.strip():
-        canonical = {t.lower(): t for t in ASSET_TYPES}.get(asset_type.strip().lower())
-        if canonical is None:
-            raise InvalidParameter(
-                "type", f"unknown asset type {asset_type!r}; expected one of {', '.join(ASSET_TYPES)}"
-            )
-        by_type = Comparison("type", FieldKind.SCALAR, Op.EQ, (canonical,))
-        query = replace(query, filter=by_type if query.filter is None else And((query.filter, by_type)))
-    query = scope_assets(query, scope)
-    sets = backend.cache.assets(backend.reader(), query)
-    kept = [(window, data) for window, data in zip(query.sets, sets, strict=True) if data]
-    per_set = max(1, allocations.ROW_CAP // max(1, len(kept)))
-    out = []
-    for window, data in kept:
-        ranked = sorted(data.items(), key=lambda item: (-float(item[1].get("totalCost") or 0.0), item[0]))
-        out.append(
-            AssetSetOut(
-                window=time_range(window),
-                total_cost=_total(data),
-                assets=dict(ranked[:per_set]),
-                more_rows=max(0, len(ranked) - per_set),
-            )
-        )
-    return AssetCosts(
-        window=time_range(query.window),
-        type=asset_type,
-        currency=backend.currency,
-        filter=params.get("filter", ""),
-        total_cost=round(sum(s.total_cost for s in out), 5),
-        sets=out,
-    )
-
-
 def cloud_costs(backend: Backend, scope: Scope, window: str, aggregate: str, filter_text: str) -> CloudCosts:
     """Cloud bill costs of the window; Forbidden for a scoped caller (bills are account-wide)."""
     if not scope.unrestricted:
@@ -103,13 +63,16 @@ def cloud_costs(backend: Backend, scope: Scope, window: str, aggregate: str, fil
     parsed = AssetQuery.from_params({"window": window}, backend.clock()).window
     backend.check_window(parsed)
     frame = cloud_cost_frame(backend.reader(), parsed, aggregate, filter_text)
-    rows = [CloudCostRow(**row) for row in frame.fill_null(0.0).to_dicts()]
+    rows = sorted(
+        (CloudCostRow(**row) for row in frame.fill_null(0.0).to_dicts()), key=lambda r: (-r.billed_cost, r.name)
+    )
     return CloudCosts(
         window=time_range(parsed),
         aggregate=aggregate,
         filter=filter_text,
         total_billed_cost=round(sum(r.billed_cost for r in rows), 5),
-        rows=rows,
+        rows=rows[:ROW_CAP],
+        more_rows=max(0, len(rows) - ROW_CAP),
         note=None if rows else EMPTY_NOTE,
     )
 
@@ -130,13 +93,16 @@ def idle_costs(backend: Backend, scope: Scope, window: str, by: IdleBy) -> IdleC
         params["filter"] = "cluster:" + ",".join(f'"{c}"' for c in sorted(scope.clusters) or [""])
     query = allocation_query(backend, UNRESTRICTED, params)
     summary = summarize_idle(backend.cache.allocation(backend.reader(), query))
+    groups = sorted(summary.groups, key=lambda g: (-g.idle_cost, g.name))
     return IdleCosts(
         window=time_range(query.window),
         by=by.value,
         currency=backend.currency,
         overall=_idle_out(summary.overall),
         resources=[_idle_out(r) for r in summary.resources],
-        breakdown=[_idle_out(g) for g in summary.groups],
+        breakdown=[_idle_out(g) for g in groups[:ROW_CAP]],
+        more_rows=max(0, len(groups) - ROW_CAP),
+        cluster_management_cost=cluster_management_cost(backend, scope, window),
     )
 
 
@@ -172,8 +138,13 @@ def efficiency(
         currency=backend.currency,
         headroom=headroom,
         total_monthly_saving=round(positive, 2),
-        workloads=workloads,
+        workloads=workloads[:ROW_CAP],
+        more_workloads=max(0, len(workloads) - ROW_CAP),
     )
+
+
+VALUES_CAP = 200
+"""The most values of one kind (and label keys) list_aggregation_values lists."""
 
 
 def _reserved(value: str) -> bool:
@@ -196,16 +167,27 @@ def aggregation_values(backend: Backend, scope: Scope, window: str, filter_text:
         for key, value in (props.get("labels") or {}).items():
             labels.setdefault(key, set()).add(value)
 
-    def values(field: str) -> list[str]:
-        return sorted({str(p[field]) for p in rows if p.get(field) and not _reserved(str(p[field]))})
+    more: dict[str, int] = {}
 
-    controllers = sorted({f"{p['controllerKind']}:{p['controller']}" for p in rows if p.get("controller")})
+    def capped(kind: str, found: set[str]) -> list[str]:
+        if len(found) > VALUES_CAP:
+            more[kind] = len(found) - VALUES_CAP
+        return sorted(found)[:VALUES_CAP]
+
+    def values(field: str, kind: str) -> list[str]:
+        return capped(kind, {str(p[field]) for p in rows if p.get(field) and not _reserved(str(p[field]))})
+
+    controllers = capped(
+        "controllers", {f"{p['controllerKind']}:{p['controller']}" for p in rows if p.get("controller")}
+    )
+    keys = capped("labels", set(labels))
     return AggregationValues(
         window=time_range(query.window),
-        clusters=values("cluster"),
-        nodes=values("node"),
-        namespaces=values("namespace"),
-        controller_kinds=values("controllerKind"),
+        clusters=values("cluster", "clusters"),
+        nodes=values("node", "nodes"),
+        namespaces=values("namespace", "namespaces"),
+        controller_kinds=values("controllerKind", "controller_kinds"),
         controllers=controllers,
-        labels={key: sorted(found) for key, found in sorted(labels.items())},
+        labels={key: capped(f"label:{key}", labels[key]) for key in keys},
+        more=more,
     )
