@@ -12,8 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kubetally.api.app import create_app
+from kubetally.api.auth import Authenticator
 from kubetally.ledger import Ledger
-from tests.api.conftest import WINDOW
+from tests.api.conftest import NOW, WINDOW
+from tests.api.test_auth import ADMIN_TOKEN, CLUSTER_TOKEN, SHOP_TOKEN, bearer, settings
 from tests.runner import demo_ledger_at
 
 
@@ -147,3 +149,16 @@ def test_a_ledger_without_bills_answers_empty(client: TestClient) -> None:
         }
         series = total(client, f"{prefix}/customCost/timeseries", window=WINDOW, aggregate="domain")
         assert [point["customCosts"] for point in series["timeseries"]] == [[]]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("path", ["/customCost/total", "/model/customCost/timeseries"])
+def test_only_unscoped_identities_read_custom_costs(small_ledger: Path, path: str) -> None:
+    app = create_app(small_ledger, clock=lambda: NOW, auth=Authenticator.from_settings(settings()))
+    with TestClient(app, raise_server_exceptions=False) as secured:
+        params = {"window": WINDOW}
+        assert secured.get(path, params=params).status_code == 401
+        assert secured.get(path, params=params, headers=bearer(ADMIN_TOKEN)).status_code == 200
+        for token in (SHOP_TOKEN, CLUSTER_TOKEN):
+            response = secured.get(path, params=params, headers=bearer(token))
+            assert response.status_code == 403
+            assert "account-wide" in response.json()["message"]

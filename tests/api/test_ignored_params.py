@@ -17,6 +17,8 @@ ROUTES = (
     ("/cloudCost/view/graph", {}),
     ("/cloudCost/view/totals", {}),
     ("/cloudCost/view/table", {}),
+    ("/customCost/total", {"aggregate": "domain"}),
+    ("/customCost/timeseries", {}),
 )
 EXTRA = {"metrics": "x", "foo": "1"}
 
