@@ -33,6 +33,8 @@ OPERATIONS = [
         "/cloudCost/view/totals",
         "/cloudCost/view/table",
         "/cloudCost/status",
+        "/customCost/total",
+        "/customCost/timeseries",
         "/focus",
         "/reconciliation",
     )

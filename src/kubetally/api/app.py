@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
-from kubetally.api import backup, cloud, clusters, focus, legacy, reconciliation
+from kubetally.api import backup, cloud, clusters, custom_costs, focus, legacy, reconciliation
 from kubetally.api.auth import (
     CHALLENGE,
     Authenticator,
@@ -233,6 +233,8 @@ def create_app(
     app.include_router(legacy.router, prefix="/model", dependencies=protected)
     app.include_router(cloud.router, dependencies=protected)
     app.include_router(cloud.router, prefix="/model", dependencies=protected)
+    app.include_router(custom_costs.router, dependencies=protected)
+    app.include_router(custom_costs.router, prefix="/model", dependencies=protected)
     app.include_router(reconciliation.router, dependencies=protected)
     app.include_router(reconciliation.router, prefix="/model", dependencies=protected)
     app.include_router(focus.router, dependencies=protected)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from kubetally.api.auth import Identity, identity_of
-from kubetally.api.envelope import success
+from kubetally.api.ignored import answer
 from kubetally.api.routes import ACCUMULATE, ACCUMULATE_BY, WINDOW, check_window, clock_of, reader
 from kubetally.errors import Forbidden
 from kubetally.query.cloud import cloud_cost_range
@@ -76,17 +76,17 @@ CloudRequest = Annotated[CloudCostQuery, Depends(cloud_params)]
 
 def cloud_cost(request: Request, query: CloudRequest) -> JSONResponse:
     """Cloud cost sets (one per day by default), each keyed by item name, in OpenCost's shape."""
-    return success(cloud_cost_range(reader(request), query))
+    return answer(request, cloud_cost_range(reader(request), query))
 
 
 def cloud_cost_graph(request: Request, query: CloudRequest) -> JSONResponse:
     """Per set, the largest items of the cost metric and ``Other``."""
-    return success(view_graph(reader(request), query))
+    return answer(request, view_graph(reader(request), query))
 
 
 def cloud_cost_totals(request: Request, query: CloudRequest) -> JSONResponse:
     """The cost metric's total over the window and its Kubernetes share."""
-    return success(view_totals(reader(request), query))
+    return answer(request, view_totals(reader(request), query))
 
 
 def cloud_cost_table(
@@ -98,12 +98,12 @@ def cloud_cost_table(
     rows = view_table(reader(request), query)
     if (format_ or "").strip().lower() == "csv":
         return Response(table_csv(rows, query), media_type="text/csv")
-    return success(rows)
+    return answer(request, rows)
 
 
 def cloud_cost_status(request: Request) -> JSONResponse:
     """Per bill source: rows, first and last charge period, last ingest."""
-    return success(cloud_status(reader(request)))
+    return answer(request, cloud_status(reader(request)))
 
 
 router = APIRouter(tags=["OpenCost cloud costs"], dependencies=[Depends(require_account_wide)])

@@ -7,9 +7,12 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 
-def success(data: Any) -> JSONResponse:
-    """A 200 response carrying ``data`` in OpenCost's envelope."""
-    return JSONResponse({"code": 200, "status": "success", "data": data})
+def success(data: Any, *, warning: str | None = None) -> JSONResponse:
+    """A 200 response carrying ``data`` in OpenCost's envelope, with OpenCost's ``warning`` when one is given."""
+    body: dict[str, Any] = {"code": 200, "status": "success", "data": data}
+    if warning:
+        body["warning"] = warning
+    return JSONResponse(body)
 
 
 def failure(

@@ -2,7 +2,8 @@
 
 The parameters are declared so that the OpenAPI schema documents them, but every handler passes the raw query
 string mapping to ``AllocationQuery.from_params`` / ``AssetQuery.from_params``, so the HTTP API, the CLI and MCP
-parse alike and fail alike; unknown parameters are ignored, as OpenCost does. The data comes from ``run_allocation``
+parse alike and fail alike; unknown parameters are ignored, as OpenCost does, and named in the
+envelope's ``warning`` (:mod:`kubetally.api.ignored`). The data comes from ``run_allocation``
 / ``run_assets`` unchanged: the summary endpoints only select and rename fields.
 """
 
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from kubetally.api.auth import scope_of
-from kubetally.api.envelope import success
+from kubetally.api.ignored import answer
 from kubetally.domain.window import Window
 from kubetally.errors import InvalidWindow
 from kubetally.ledger import Ledger
@@ -197,18 +198,18 @@ AssetRequest = Annotated[AssetQuery, Depends(asset_params)]
 
 def allocation(request: Request, query: AllocationRequest) -> JSONResponse:
     """Allocation sets (one per step), each keyed by allocation name, in OpenCost's shape."""
-    return success(cache(request).allocation(reader(request), query))
+    return answer(request, cache(request).allocation(reader(request), query))
 
 
 def allocation_summary(request: Request, query: AllocationRequest) -> JSONResponse:
     """OpenCost's summary range: ``{"step", "sets": [{"allocations", "window"}], "window"}``."""
     sets = cache(request).allocation(reader(request), query)
-    return success(summary_range(query, sets))
+    return answer(request, summary_range(query, sets))
 
 
 def assets(request: Request, query: AssetRequest) -> JSONResponse:
     """Asset sets (one per step), each keyed by asset key, in OpenCost's shape."""
-    return success(cache(request).assets(reader(request), query))
+    return answer(request, cache(request).assets(reader(request), query))
 
 
 def summary_range(query: AllocationQuery, sets: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
