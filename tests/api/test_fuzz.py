@@ -45,6 +45,7 @@ OPERATIONS = [
     "/metrics",
     "/clusters",
     "/ledger/backup",
+    "/session",
 ]
 
 
