@@ -30,16 +30,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 
+from benchmarks.hostile import hostile_requests
 from benchmarks.run import NOW, machine
 from kubetally.domain.policy import BillingPolicy
 from kubetally.engine import compute
@@ -84,6 +86,10 @@ class ApiFigures:
     duration_seconds: int
     load: LoadResult
     server_peak_rss_mib: float
+    hostile_load: LoadResult | None = None
+    """The same wrk run with a hostile tenant sending :func:`hostile_traffic` alongside (``--hostile``)."""
+    hostile_requests: int = 0
+    hostile_statuses: dict[str, int] | None = None
 
 
 def build_ledger(db: Path, nodes: int, pods: int, days: int) -> None:
@@ -215,6 +221,48 @@ def peak_rss_mib(pid: int) -> float:
     raise SystemExit(f"/proc/{pid}/status has no VmHWM")
 
 
+def hostile_traffic(base: str, start: datetime, end: datetime) -> list[tuple[str, dict[str, str]]]:
+    """One round of a hostile tenant: the hostile-input corpus on every endpoint, then the cache attack (distinct
+    hour-step month-long queries with idle split by node, each a new cache key)."""
+    attack = [
+        (
+            "/allocation",
+            {
+                "window": f"{rfc3339(start + timedelta(hours=shift))},{rfc3339(end)}",
+                "step": "1h",
+                "idleByNode": "true",
+                "splitIdle": "true",
+            },
+        )
+        for shift in range(8)
+    ]
+    return [(base + path, params) for path, params in (*hostile_requests(), *attack)]
+
+
+class HostileTenant(threading.Thread):
+    """Sends ``requests`` in a loop on one keep-alive connection until stopped; counts the statuses."""
+
+    def __init__(self, requests: list[tuple[str, dict[str, str]]]) -> None:
+        super().__init__(daemon=True)
+        self.requests = requests
+        self.statuses: dict[str, int] = {}
+        self.sent = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS) as client:
+            while not self.stop.is_set():
+                for url, params in self.requests:
+                    if self.stop.is_set():
+                        return
+                    try:
+                        status = str(client.get(url, params=params).status_code)
+                    except httpx.HTTPError as exc:
+                        status = type(exc).__name__
+                    self.statuses[status] = self.statuses.get(status, 0) + 1
+                    self.sent += 1
+
+
 def cold_latency(db: Path, url_of: Callable[[int], str], log: Path) -> float:
     """Milliseconds of the first request of ``url_of(port)`` to a freshly started server."""
     port = free_port()
@@ -222,8 +270,11 @@ def cold_latency(db: Path, url_of: Callable[[int], str], log: Path) -> float:
         return timed_get(client, url_of(port))
 
 
-def measure(db: Path, log: Path, *, cold_runs: int, cached_runs: int, clients: int, duration: int) -> ApiFigures:
-    """Serve ``db`` and measure the 30-day allocation query cold, cached and under load."""
+def measure(
+    db: Path, log: Path, *, cold_runs: int, cached_runs: int, clients: int, duration: int, hostile: bool = False
+) -> ApiFigures:
+    """Serve ``db`` and measure the 30-day allocation query cold, cached and under load (and, with ``hostile``,
+    under the same load again with a hostile tenant alongside)."""
     start, end = ledger_window(db)
     window = f"{rfc3339(start)},{rfc3339(end)}"
     params = urlencode({"window": window, "aggregate": "namespace", "includeIdle": "true"})
@@ -238,8 +289,18 @@ def measure(db: Path, log: Path, *, cold_runs: int, cached_runs: int, clients: i
         cold.append(timed_get(client, url))
         cached = [timed_get(client, url) for _ in range(cached_runs)]
         load = run_wrk(url, clients, duration)
+        hostile_load, tenant = None, None
+        if hostile:
+            tenant = HostileTenant(hostile_traffic(f"http://127.0.0.1:{port}", start, end))
+            tenant.start()
+            hostile_load = run_wrk(url, clients, duration)
+            tenant.stop.set()
+            tenant.join(timeout=REQUEST_TIMEOUT_SECONDS)
         peak = peak_rss_mib(server.pid)
-    return ApiFigures(window, cold, statistics.median(cached), cached_runs, clients, duration, load, peak)
+    figures = ApiFigures(window, cold, statistics.median(cached), cached_runs, clients, duration, load, peak)
+    if tenant is None:
+        return figures
+    return replace(figures, hostile_load=hostile_load, hostile_requests=tenant.sent, hostile_statuses=tenant.statuses)
 
 
 def table(figures: ApiFigures) -> str:
@@ -264,6 +325,16 @@ def table(figures: ApiFigures) -> str:
         (f"{figures.clients} clients × {figures.duration_seconds} s: errors", f"{load.errors:,}", "0"),
         ("server peak RSS (VmHWM)", f"{figures.server_peak_rss_mib:,.0f} MiB", ""),
     ]
+    hostile = figures.hostile_load
+    if hostile is not None:
+        change = hostile.requests_per_second / load.requests_per_second - 1 if load.requests_per_second else 0.0
+        rows += [
+            ("with a hostile tenant: p50", f"{hostile.p50_ms:,.2f} ms", ""),
+            ("with a hostile tenant: p99", f"{hostile.p99_ms:,.2f} ms", "< 1 s"),
+            ("with a hostile tenant: throughput", f"{hostile.requests_per_second:,.0f} req/s ({change:+.1%})", "±10 %"),
+            ("with a hostile tenant: errors", f"{hostile.errors:,}", "0"),
+            ("hostile tenant: requests (statuses)", f"{figures.hostile_requests:,} {figures.hostile_statuses}", ""),
+        ]
     lines = ["| figure | value | target |", "|---|---:|---:|"]
     lines += [f"| {name} | {value} | {target} |" for name, value, target in rows]
     return "\n".join(lines)
@@ -280,6 +351,7 @@ def main() -> None:
     parser.add_argument("--cached-runs", type=int, default=50)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=int, default=60, help="Seconds of load.")
+    parser.add_argument("--hostile", action="store_true", help="Repeat the load with a hostile tenant alongside.")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not on PATH; install it with `apt-get install -y wrk`")
@@ -297,6 +369,7 @@ def main() -> None:
             cached_runs=args.cached_runs,
             clients=args.clients,
             duration=args.duration,
+            hostile=args.hostile,
         )
     header = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     allowed_hosts: tuple[str, ...] = ()
     """Names the server answers as (``Host`` header) besides its bind address; loopback names always when bound
     to loopback; ``*`` for any. Other names get a 403 (DNS rebinding)."""
+    session_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    """How long a UI session token (``POST /session``) lasts after sign-in, in minutes."""
     cache_mib: float = Field(default=96.0, gt=0)
     """Memory the query cache may keep answers in (sized for a 512 MiB pod)."""
     cache_entry_mib: float = Field(default=16.0, gt=0)

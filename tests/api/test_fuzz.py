@@ -47,6 +47,7 @@ OPERATIONS = [
     "/metrics",
     "/clusters",
     "/ledger/backup",
+    "/session",
 ]
 
 

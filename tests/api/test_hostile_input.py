@@ -13,41 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from benchmarks.hostile import CORPUS, ENDPOINTS
 
 from kubetally.api.app import create_app
 from tests.api.conftest import NOW, WINDOW
-
-DEEP = "(" * 2000 + 'namespace:"a"' + ")" * 2000
-HUGE = "9" * 5000
-
-CORPUS: tuple[tuple[str, str, str], ...] = (
-    ("filter", DEEP, "filter"),
-    ("filter", "(" * 33 + 'namespace:"a"' + ")" * 33, "filter"),
-    ("filter", 'namespace:"' + "a" * 5000 + '"', "filter"),
-    ("shareFilter", DEEP, "shareFilter"),
-    ("step", HUGE + "h", "step"),
-    ("step", "99999999999999999999h", "step"),
-    ("accumulate", HUGE, "accumulate"),
-    ("window", HUGE + "d", "window"),
-    ("window", f"{HUGE},{HUGE}", "window"),
-    ("window", "1d offset " + HUGE + "d", "window"),
-    ("limit", HUGE, "limit"),
-    ("offset", "18446744073709551617", "offset"),
-    ("shareCost", "1e307", "shareCost"),
-    ("shareCost", "1e13", "shareCost"),
-)
-"""(parameter, value, the parameter the 400 must name)."""
-
-ENDPOINTS: dict[str, tuple[str, ...]] = {
-    "/allocation": ("filter", "shareFilter", "step", "accumulate", "window", "shareCost"),
-    "/allocation/compute": ("filter", "shareFilter", "step", "accumulate", "window", "shareCost"),
-    "/allocation/summary": ("filter", "step", "accumulate", "window"),
-    "/assets": ("filter", "step", "accumulate", "window"),
-    "/cloudCost": ("filter", "accumulate", "window"),
-    "/cloudCost/view/table": ("filter", "limit", "offset", "window"),
-    "/focus": ("filter", "window"),
-}
-"""Each endpoint and the corpus parameters it takes (also served under ``/model``)."""
 
 
 def _free_port() -> int:

@@ -133,6 +133,21 @@ def test_second_identical_query_reads_only_the_window_version(ledger: Ledger) ->
     assert (cache.stats.hits, cache.stats.misses, cache.stats.entries) == (1, 1, 1)
 
 
+def test_with_a_row_bound_a_cached_answer_or_refusal_costs_only_the_window_version(ledger: Ledger) -> None:
+    reader, cache = CountingReader(ledger), QueryCache(max_query_rows=50)
+    first = cache.allocation(reader, allocation(BY_NAMESPACE))
+    reader.take()
+    assert cache.allocation(reader, allocation(BY_NAMESPACE)) == first
+    assert reader.take() == [VERSION_SQL]
+    hourly = allocation({"window": span(0, 8), "step": "1h"})
+    for repeat in range(2):
+        with pytest.raises(InvalidParameter, match="at most 50 are answered") as refused:
+            cache.allocation(reader, hourly)
+        assert refused.value.parameter == "step"
+        queries = reader.take()
+        assert (queries == [VERSION_SQL]) == (repeat == 1), queries
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -142,6 +142,14 @@ def test_mcp_from_a_foreign_origin_is_refused(server: str) -> None:
     assert own.status_code != 403
 
 
+def test_signing_in_from_a_foreign_origin_is_refused(server: str) -> None:
+    port = server.rsplit(":", 1)[1]
+    refused = httpx.post(f"{server}/session", headers={**SHOP, "Origin": "http://attacker.example"})
+    assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    own = httpx.post(f"{server}/session", headers={**SHOP, "Origin": f"http://127.0.0.1:{port}"})
+    assert own.status_code == 200 and "kubetally_session=" in own.headers["set-cookie"]
+
+
 def test_allowed_hosts_are_served(demo: Path, tmp_path: Path) -> None:
     config = write_config(tmp_path / "config.yaml", allowed_hosts=["kubetally.internal"])
     with serving(["--db", str(demo), "--config", str(config)], tmp_path / "serve.log") as url:

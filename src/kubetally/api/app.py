@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
-from kubetally.api import backup, cloud, clusters, custom_costs, focus, legacy, reconciliation
+from kubetally.api import backup, cloud, clusters, custom_costs, focus, legacy, reconciliation, session_routes
 from kubetally.api.auth import (
     CHALLENGE,
     Authenticator,
@@ -241,6 +241,7 @@ def create_app(
     app.include_router(clusters.router, dependencies=protected)
     app.include_router(focus.router, prefix="/model", dependencies=protected)
     app.include_router(backup.router, dependencies=protected)
+    app.include_router(session_routes.router)
     app.include_router(ui_router)
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
 

@@ -19,7 +19,8 @@ import ipaddress
 import logging
 import secrets
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +28,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from kubetally.api.errors import kubetally_error
+from kubetally.api.sessions import DEFAULT_SESSION_MINUTES, SESSION_COOKIE, SessionStore
 from kubetally.api.throttle import LoginThrottle
 from kubetally.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from kubetally.query.scope import UNRESTRICTED, Scope
@@ -44,6 +46,9 @@ _REMEMBERED = 1024
 
 CHALLENGE = 'Basic realm="kubetally", Bearer realm="kubetally"'
 """The ``WWW-Authenticate`` header of every 401."""
+UI_CHALLENGE = 'Bearer realm="kubetally"'
+"""The challenge of a 401 to the UI's own calls (``X-Requested-With: kubetally-ui``): no Basic, so that the
+browser does not open its password prompt and remember the password."""
 
 
 def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
@@ -129,6 +134,8 @@ class Authenticator:
         self,
         users: Iterable[tuple[Identity, PasswordHash]] = (),
         tokens: Iterable[tuple[Identity, str]] = (),
+        session_minutes: float = DEFAULT_SESSION_MINUTES,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._users: dict[str, tuple[Identity, PasswordHash]] = {}
         for identity, password in users:
@@ -142,10 +149,13 @@ class Authenticator:
         self._lock = threading.Lock()
         self.throttle = LoginThrottle()
         """Failed logins per client (429 before any hashing once used up)."""
+        self.sessions: SessionStore[Identity] = SessionStore(session_minutes * 60.0, clock)
+        """Session tokens issued by ``POST /session`` (:mod:`kubetally.api.sessions`)."""
 
     @staticmethod
-    def from_settings(settings: Settings) -> Authenticator:
-        """The users and tokens of ``settings``; InvalidInput (naming the identity) for a malformed hash."""
+    def from_settings(settings: Settings, clock: Callable[[], float] = time.time) -> Authenticator:
+        """The users and tokens of ``settings``; InvalidInput (naming the identity) for a malformed hash.
+        ``clock`` (seconds since the epoch) times the sessions."""
         users = [
             (Identity(user.name, _scope(user)), PasswordHash.parse(user.password_hash.get_secret_value(), user.name))
             for user in settings.users
@@ -156,23 +166,24 @@ class Authenticator:
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
                 raise InvalidInput(f"tokens: the token_sha256 of {token.name!r} is not a SHA-256 hex digest")
             tokens.append((Identity(token.name, _scope(token)), digest))
-        return Authenticator(users, tokens)
+        return Authenticator(users, tokens, settings.session_minutes, clock)
 
     @property
     def empty(self) -> bool:
         """Whether no identity is configured (nobody could be let in)."""
         return not self._users and not self._tokens
 
-    def authenticate(self, authorization: str | None, client: str | None = None) -> Identity:
+    def authenticate(self, authorization: str | None, client: str | None = None, *, sessions: bool = True) -> Identity:
         """The identity of an ``Authorization`` header value; Unauthorized when missing, malformed or wrong.
 
         With ``client`` (its address), wrong credentials are counted, and TooManyRequests is raised without
         checking anything once the client has failed too often (:class:`~kubetally.api.throttle.LoginThrottle`).
+        A bearer token may be a live session token unless ``sessions`` is false.
         """
         if client is not None and authorization and authorization.strip():
             self.throttle.check(client)
             try:
-                return self.authenticate(authorization)
+                return self.authenticate(authorization, sessions=sessions)
             except Unauthorized:
                 self.throttle.failed(client)
                 raise
@@ -180,20 +191,32 @@ class Authenticator:
             raise Unauthorized("authentication required: send HTTP Basic credentials or a bearer token")
         scheme, _, credentials = authorization.strip().partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
-            return self._token(credentials.strip())
+            return self._token(credentials.strip(), sessions)
         if scheme.lower() == "basic" and credentials.strip():
             return self._basic(credentials.strip())
         raise Unauthorized("authentication required: the Authorization header must be Basic or Bearer")
 
-    def _token(self, token: str) -> Identity:
+    def _token(self, token: str, sessions: bool) -> Identity:
         digest = hashlib.sha256(token.encode()).digest()
         found = None
         for identity, expected in self._tokens:
             if hmac.compare_digest(digest, expected):
                 found = identity
+        if found is None and sessions:
+            session = self.sessions.lookup(token)
+            found = None if session is None else session.identity
         if found is None:
-            raise Unauthorized("invalid bearer token")
+            raise Unauthorized("invalid bearer token (or an expired session)")
         return found
+
+    def session_identity(self, token: str) -> Identity:
+        """The identity of a session cookie's token; Unauthorized when it expired or was signed out.
+
+        Not throttled: a wrong cookie costs one digest, and an expired one is sent by every open page."""
+        session = self.sessions.lookup(token)
+        if session is None:
+            raise Unauthorized("the session expired or was signed out: sign in again")
+        return session.identity
 
     def _basic(self, credentials: str) -> Identity:
         try:
@@ -240,7 +263,11 @@ def identity_of(request: Request) -> Identity:
         return ANONYMOUS
     try:
         client = request.client.host if request.client is not None else "unknown"
-        identity = authenticator.authenticate(request.headers.get("authorization"), client)
+        header, cookie = request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
+        if (not header or not header.strip()) and cookie:
+            identity = authenticator.session_identity(cookie)
+        else:
+            identity = authenticator.authenticate(header, client)
     except (Unauthorized, TooManyRequests) as exc:
         LOG.info("rejected %s %s: %s", request.method, request.url.path, exc.message)
         raise
@@ -265,7 +292,8 @@ def require_unscoped(request: Request) -> Identity:
 def unauthorized_error(request: Request, exc: Exception) -> Response:
     """A 401 in the error envelope, with the ``WWW-Authenticate`` challenge."""
     response = kubetally_error(request, exc)
-    response.headers["WWW-Authenticate"] = CHALLENGE
+    from_ui = request.headers.get("x-requested-with") == "kubetally-ui"
+    response.headers["WWW-Authenticate"] = UI_CHALLENGE if from_ui else CHALLENGE
     return response
 
 
@@ -306,6 +334,7 @@ class ApiAccess:
 __all__ = [
     "ANONYMOUS",
     "CHALLENGE",
+    "UI_CHALLENGE",
     "ApiAccess",
     "Authenticator",
     "Identity",

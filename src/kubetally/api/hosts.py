@@ -3,8 +3,9 @@
 A page on any site can make a browser send requests to ``127.0.0.1`` under a name it controls (DNS rebinding):
 the request then carries that name as ``Host`` and as ``Origin``. :class:`HostCheck` answers 403 to a request
 whose ``Host`` is not the bind address, a configured name (setting ``allowed_hosts``) or, when bound to
-loopback, a loopback name; and to an ``/mcp`` request whose ``Origin`` names any other host and is not a
-configured CORS origin (the MCP specification requires servers to validate ``Origin``).
+loopback, a loopback name; and to an ``/mcp`` request (or a sign-in or sign-out at ``/session``) whose
+``Origin`` names any other host and is not a configured CORS origin (the MCP specification requires servers
+to validate ``Origin``).
 """
 
 from __future__ import annotations
@@ -76,11 +77,17 @@ class HostCheck:
             await failure(403, "forbidden", message)(scope, receive, send)
             return
         origin = headers.get("origin")
-        if scope["path"].startswith("/mcp") and origin is not None and not self.origin_allowed(origin):
-            message = f"Origin {origin!r} may not call /mcp; add it to the setting cors_origins"
+        path = scope["path"]
+        if _origin_checked(path, scope["method"]) and origin is not None and not self.origin_allowed(origin):
+            message = f"Origin {origin!r} may not call {path}; add it to the setting cors_origins"
             await failure(403, "forbidden", message)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _origin_checked(path: str, method: str) -> bool:
+    """Whether a request's ``Origin`` is checked: every ``/mcp`` request, and signing in or out (login CSRF)."""
+    return path.startswith("/mcp") or (path == "/session" and method not in ("GET", "HEAD", "OPTIONS"))
 
 
 __all__ = ["LOOPBACK_NAMES", "HostCheck", "is_loopback"]

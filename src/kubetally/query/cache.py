@@ -115,10 +115,24 @@ class QueryCache:
 
     def allocation(self, reader: Reader, query: AllocationQuery) -> list[AllocationSet]:
         """``run_allocation(reader, query)``, from the cache while the query's window is unchanged; InvalidParameter
-        when the query asks for more rows than ``max_query_rows``."""
-        if self._max_query_rows is not None:
-            check_allocation_size(reader, query, self._max_query_rows)
-        return self._answer(reader, ("allocation", query), query.window, lambda: run_allocation(reader, query))
+        when the query asks for more rows than ``max_query_rows``.
+
+        The size is estimated on a miss only, and a refusal is cached like an answer: neither a cached answer nor
+        a repeated oversized query pays for the estimate again."""
+        limit = self._max_query_rows
+
+        def compute() -> list[AllocationSet] | InvalidParameter:
+            if limit is not None:
+                try:
+                    check_allocation_size(reader, query, limit)
+                except InvalidParameter as refused:
+                    return refused
+            return run_allocation(reader, query)
+
+        answer = self._answer(reader, ("allocation", query), query.window, compute)
+        if isinstance(answer, InvalidParameter):
+            raise InvalidParameter(answer.parameter, answer.message.removeprefix(f"{answer.parameter}: "))
+        return answer
 
     def assets(self, reader: Reader, query: AssetQuery) -> list[AssetSet]:
         """``run_assets(reader, query)``, from the cache while the query's window is unchanged."""

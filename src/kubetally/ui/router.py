@@ -1,9 +1,9 @@
 """The UI's routes: the pages (``/``, ``/ui/assets``, ``/ui/cloud``) and their static files (``/ui/static/...``).
 
 Pages carry no cost data and need no credentials: the browser fetches everything from the public JSON API
-(``/allocation``, ``/assets``) with the ``Authorization`` header of the signed-in user, so the UI sees exactly what
-that user's API calls see. The chart library is served from the installed ``plotly`` package, not from the
-repository.
+(``/allocation``, ``/assets``) with the signed-in user's session cookie (``POST /session``, HttpOnly), so the UI
+sees exactly what that user's API calls see. The chart library is served from the installed ``plotly`` package,
+not from the repository.
 """
 
 from __future__ import annotations

@@ -2,22 +2,44 @@
 "use strict";
 
 const KT = (() => {
-  const AUTH_KEY = "kubetally.authorization";
+  /* Signing in trades the user name and password for a short-lived session token (POST /session) that the
+     browser keeps in an HttpOnly cookie: no script, and nothing in this tab's storage, ever holds the
+     credentials or the token. Only the signed-in user's name is kept, to show it. */
+  const USER_KEY = "kubetally.user";
+  /* Marks the UI's calls so that a 401 challenges with Bearer only: a Basic challenge would make the browser
+     open its own password prompt (and remember the password) instead of the page's form. */
+  const UI_HEADERS = { "X-Requested-With": "kubetally-ui" };
   const currency = document.body.dataset.currency || "USD";
   const money = new Intl.NumberFormat("en-US", { style: "currency", currency, minimumFractionDigits: 2, maximumFractionDigits: 2 });
   let pendingLogin = null;
 
-  function authHeader() { return sessionStorage.getItem(AUTH_KEY); }
-
   function showUser() {
     const who = document.getElementById("who");
     const out = document.getElementById("signout");
-    const header = authHeader();
-    if (header) {
-      const user = atob(header.slice("Basic ".length)).split(":")[0];
+    const user = sessionStorage.getItem(USER_KEY);
+    if (user) {
       who.textContent = "Signed in as " + user;
       out.hidden = false;
     } else { who.textContent = ""; out.hidden = true; }
+  }
+
+  /** POST /session with the typed credentials (kept in this function only); the user name on success. */
+  async function signIn(user, password) {
+    const bytes = new TextEncoder().encode(user + ":" + password);
+    const response = await fetch("/session", {
+      method: "POST",
+      headers: { Authorization: "Basic " + btoa(String.fromCharCode(...bytes)), ...UI_HEADERS },
+      credentials: "same-origin",
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(response.status === 401 ? "Wrong user name or password." : (body.message || ("the API answered " + response.status)));
+    return body.data.name;
+  }
+
+  async function signOut() {
+    sessionStorage.removeItem(USER_KEY);
+    await fetch("/session", { method: "DELETE", headers: UI_HEADERS, credentials: "same-origin" }).catch(() => null);
+    location.reload();
   }
 
   function login(message) {
@@ -28,12 +50,16 @@ const KT = (() => {
     box.hidden = false;
     document.getElementById("login-user").focus();
     pendingLogin = new Promise((resolve) => {
-      form.onsubmit = (event) => {
+      form.onsubmit = async (event) => {
         event.preventDefault();
-        const user = document.getElementById("login-user").value;
-        const password = document.getElementById("login-password").value;
-        const bytes = new TextEncoder().encode(user + ":" + password);
-        sessionStorage.setItem(AUTH_KEY, "Basic " + btoa(String.fromCharCode(...bytes)));
+        const passwordInput = document.getElementById("login-password");
+        try {
+          const name = await signIn(document.getElementById("login-user").value, passwordInput.value);
+          sessionStorage.setItem(USER_KEY, name);
+        } catch (error) {
+          document.getElementById("login-error").textContent = error.message;
+          return;
+        } finally { passwordInput.value = ""; }
         box.hidden = true;
         pendingLogin = null;
         showUser();
@@ -48,14 +74,12 @@ const KT = (() => {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(params || {})) if (value !== undefined && value !== null && value !== "") query.set(key, value);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const headers = {};
-      const auth = authHeader();
-      if (auth) headers.Authorization = auth;
-      const response = await fetch(path + "?" + query.toString(), { headers, credentials: "omit" });
+      const response = await fetch(path + "?" + query.toString(), { headers: UI_HEADERS, credentials: "same-origin" });
       if (response.status === 401) {
-        const hadCredentials = Boolean(auth);
-        sessionStorage.removeItem(AUTH_KEY);
-        await login(hadCredentials ? "Wrong user name or password." : "");
+        const hadSession = Boolean(sessionStorage.getItem(USER_KEY));
+        sessionStorage.removeItem(USER_KEY);
+        showUser();
+        await login(hadSession ? "Your session expired: sign in again." : "");
         continue;
       }
       const body = await response.json().catch(() => ({}));
@@ -218,7 +242,7 @@ const KT = (() => {
 
   document.addEventListener("DOMContentLoaded", () => {
     showUser();
-    document.getElementById("signout").onclick = () => { sessionStorage.removeItem(AUTH_KEY); location.reload(); };
+    document.getElementById("signout").onclick = signOut;
   });
 
   let plotly = null;
