@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from kubetally.api.app import create_app
 from kubetally.api.auth import Authenticator, Identity, PasswordHash, hash_password
+from kubetally.errors import LedgerError
+from kubetally.ledger.backup import unpack
 from kubetally.query.scope import Scope
 from kubetally.sources.simulator import load_scenario, scenario_pricebook, simulate, to_history
 from tests.runner import kubetally, succeed
@@ -108,3 +110,15 @@ def test_the_backup_route_is_a_tar_for_unscoped_identities_only(ledger: Path) ->
     with tarfile.open(fileobj=io.BytesIO(response.content)) as tar:
         names = tar.getnames()
     assert "kubetally-backup.json" in names and "schema.sql" in names and "load.sql" in names
+
+
+@pytest.mark.parametrize("member", [tarfile.TarInfo("../escape"), tarfile.TarInfo("sub/file"), tarfile.TarInfo("link")])
+def test_an_archive_with_anything_but_plain_files_is_refused(member: tarfile.TarInfo, tmp_path: Path) -> None:
+    if member.name == "link":
+        member.type, member.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    archive = tmp_path / "hostile.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.addfile(member, io.BytesIO(b"") if member.isfile() else None)
+    with pytest.raises(LedgerError, match="not a plain file"):
+        unpack(archive, tmp_path / "out")
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "out" / "link").exists()

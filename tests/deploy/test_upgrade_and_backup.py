@@ -6,9 +6,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import httpx
 
-from kubetally.ledger import Ledger
+from kubetally.ledger.schema import SCHEMA_VERSION
 from tests.deploy.conftest import ADMIN, UID, Served, volume
 from tests.deploy.podman import LIMITS, container, podman, wait_http
 from tests.deploy.previous import answers, previous_release, run_previous, same_answers, serving_previous
@@ -21,10 +22,18 @@ def _own(folder: Path) -> None:
 
 
 def _window(db: Path) -> str:
-    with Ledger.open(db, read_only=True) as ledger:
-        bounds = ledger.bounds()
-    assert bounds is not None
-    return f"{bounds[0]:%Y-%m-%dT%H:%M:%SZ},{bounds[1]:%Y-%m-%dT%H:%M:%SZ}"
+    """The hours the ledger holds, read with DuckDB alone (this release would refuse the older ledger read-only)."""
+    with duckdb.connect(str(db), read_only=True) as connection:
+        row = connection.execute("SELECT min(hour), max(hour) + INTERVAL 1 HOUR FROM allocations").fetchone()
+    assert row is not None and row[0] is not None
+    return f"{row[0]:%Y-%m-%dT%H:%M:%SZ},{row[1]:%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _schema_version(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as connection:
+        row = connection.execute("SELECT value FROM ledger_meta WHERE key = 'schema_version'").fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def test_a_ledger_of_the_previous_release_answers_unchanged_in_the_image(image: str, tmp_path: Path) -> None:
@@ -34,6 +43,7 @@ def test_a_ledger_of_the_previous_release_answers_unchanged_in_the_image(image: 
     done = run_previous(src, "demo", "--no-serve", "--no-bill", "--db", str(db))
     assert done.returncode == 0, done.stderr
     window = _window(db)
+    assert _schema_version(db) == 3
     with serving_previous(src, db, free_port(), tmp_path / "previous.log") as url:
         old = answers(url, window)
     _own(data)
@@ -42,6 +52,7 @@ def test_a_ledger_of_the_previous_release_answers_unchanged_in_the_image(image: 
     with container(args, image=image, name=f"kubetally-previous-{port}") as name:
         wait_http(f"http://127.0.0.1:{port}/readyz", name)
         same_answers(old, answers(f"http://127.0.0.1:{port}", window))
+    assert _schema_version(db) == SCHEMA_VERSION == 4
 
 
 def _bytes(url: str, window: str, auth: tuple[str, str] | None) -> list[bytes]:

@@ -110,9 +110,25 @@ def unpack(archive: Path, directory: Path) -> Path:
     """Extract a tar made by :func:`pack` into ``directory``; LedgerError when it is not a kubetally backup."""
     try:
         with tarfile.open(archive) as tar:
-            tar.extractall(directory, filter="data")
+            _extract_files(tar, directory)
     except (tarfile.TarError, OSError) as exc:
         raise LedgerError(f"the backup archive cannot be unpacked into {directory}: {exc}") from exc
     if not (directory / MANIFEST).is_file():
         raise LedgerError(f"the backup archive holds no {MANIFEST}: not a kubetally backup")
     return directory
+
+
+def _extract_files(tar: tarfile.TarFile, directory: Path) -> None:
+    """Write the archive's regular top-level files into ``directory``, refusing any other member (a path, a link,
+    a device). Done by hand: ``extractall(filter=...)`` is missing from Python 3.11 before 3.11.4 (Debian bookworm's
+    python3, the image's)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for member in tar.getmembers():
+        name = member.name
+        if not member.isfile() or name in {"", ".", ".."} or "/" in name or "\\" in name:
+            raise LedgerError(f"the backup archive holds {name!r}, not a plain file: not a kubetally backup")
+        source = tar.extractfile(member)
+        if source is None:
+            raise LedgerError(f"the backup archive's {name!r} cannot be read")
+        with source, (directory / name).open("xb") as target:
+            shutil.copyfileobj(source, target)

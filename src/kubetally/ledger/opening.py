@@ -106,8 +106,8 @@ THREADS = 1
 """DuckDB threads of a ledger connection. With more than one, the partial sums of a parallel GROUP BY are combined
 in whatever order the threads finish, so the same query over the same ledger answers with floating-point sums that
 differ in their last digits from run to run; one thread answers the same bytes every time (ETags, a restored
-backup, an upgraded ledger compare equal). Ledger queries read a few hundred thousand rows at most: one thread
-keeps them within the API benchmarks (docs/benchmarks.md)."""
+backup, an upgraded ledger compare equal). On the demo ledger, queries take as long with one thread as with two
+(docs/benchmarks.md, "Container image")."""
 
 
 def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
