@@ -151,3 +151,30 @@ def test_a_scoped_identity_s_efficiency_equals_the_unscoped_one(served: Served) 
     assert scoped["total_monthly_saving"] == unscoped["total_monthly_saving"] > 0
     payments = served.structured("get_efficiency", {"window": "7d", "filter": 'namespace:"payments"'}, SHOP)
     assert _workloads(payments) == {k: v for k, v in theirs.items() if k.startswith("payments/")}
+
+
+def test_a_filter_s_share_of_each_cluster_is_in_the_text(served: Served) -> None:
+    """Per cluster: the matching allocations' cost over that cluster's whole cost (its idle included)."""
+    wider = 'label[app]:"storefront" | namespace:"ml"'
+    text = served.text("get_allocation_costs", {"window": "7d", "filter": wider})
+    params = {"window": "7d", "aggregate": "cluster", "accumulate": "true"}
+    matched = served.api("/allocation", {**params, "filter": wider, "idle": "hide"})[0]
+    whole = served.api("/allocation", {**params, "splitIdle": "true"})[0]
+    assert len(matched) == 2
+    for cluster, row in matched.items():
+        total = sum(r["totalCost"] for name, r in whole.items() if name.split("/")[0] == cluster)
+        mine = row["totalCost"]
+        line = f"In cluster {cluster}: {_money(mine)} of its {_money(total)} {CURRENCY} ("
+        assert line in text
+        assert _percent_after(line, text) == pytest.approx(100 * mine / total, abs=0.005)
+
+
+def test_efficiency_of_a_filter_matching_nothing_names_it(served: Served) -> None:
+    text = served.text("get_efficiency", {"window": "7d", "filter": 'namespace:"nothere"'})
+    assert "no allocation matches filter 'namespace:\"nothere\"'" in text
+    assert "checkout" in text
+
+
+def test_a_scoped_identity_is_told_why_it_gets_no_share_of_all_costs(served: Served) -> None:
+    text = served.text("get_allocation_costs", {"window": "7d", "aggregate": "namespace"}, SHOP)
+    assert "not given to a scoped identity" in text and "Share of all costs:" not in text

@@ -151,6 +151,7 @@ class Efficiency(BaseModel):
     total_monthly_saving: float = Field(description="Sum of the positive monthly savings (of every workload).")
     workloads: list[WorkloadEfficiency] = Field(description="The largest savings first (at most the row cap).")
     more_workloads: int = Field(default=0, description="How many workloads the row cap left out.")
+    notes: list[str] = Field(default_factory=list, description="Why it is empty, when a filter matches nothing.")
 
 
 class AggregationValues(BaseModel):

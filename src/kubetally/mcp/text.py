@@ -70,6 +70,7 @@ def allocation_text(result: AllocationCosts) -> str:
         f"Allocation costs {_span(result.window)}, amounts in {cur}; aggregate {result.aggregate or 'none'}; "
         f"filter {result.filter or 'none'}; {len(result.sets)} set(s), step {result.step or 'none'}."
     ]
+    lines += [f"Note: {note}." for note in result.notes]
     lines.append(
         f"Allocated cost (idle excluded): {result.allocated_cost:.2f} {cur}. Idle shown as __idle__ rows: "
         f"{result.idle_cost:.2f} {cur} (kept out of every percentage). "
@@ -81,6 +82,8 @@ def allocation_text(result: AllocationCosts) -> str:
             f"{result.all_costs_total:.2f} {cur}, where the denominator is the unfiltered total of the window: every "
             "allocation of every cluster plus every cluster's idle. Cluster-management fees are outside it."
         )
+    else:
+        lines.append("Shares of all costs are not given to a scoped identity: other tenants' costs stay hidden.")
     for share in result.share_by_cluster:
         lines.append(
             f"In cluster {share.cluster}: {share.cost:.2f} of its {share.cluster_total_cost:.2f} {cur} "
@@ -88,7 +91,6 @@ def allocation_text(result: AllocationCosts) -> str:
         )
     if result.empty_sets_dropped:
         lines.append(f"{result.empty_sets_dropped} set(s) without any allocation are not shown.")
-    lines += [f"Note: {note}." for note in result.notes]
     header = ["name", f"cpu {cur}", f"ram {cur}", f"pv {cur}", f"network {cur}", f"shared {cur}", f"total {cur}"]
     header.append("% of all costs")
     if len(result.sets) > 1:
@@ -209,9 +211,10 @@ def efficiency_text(result: Efficiency) -> str:
         "ram rec GiB",
         f"saving {cur}/month",
     ]
+    notes = "".join(f"\nNote: {note}." for note in result.notes)
     return (
         f"Right-sizing {_span(result.window)} (headroom {100 * result.headroom:.0f} %, idle not included): up to "
-        f"{result.total_monthly_saving:.2f} {cur} per 730-hour month.\n"
+        f"{result.total_monthly_saving:.2f} {cur} per 730-hour month.{notes}\n"
         + _table(header, rows)
         + _more(result.more_workloads, "a filter")
     )
