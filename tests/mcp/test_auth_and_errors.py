@@ -112,3 +112,10 @@ def test_bad_arguments_are_tool_errors_naming_the_allowed_values(
     # Neither Pydantic's wording and links nor the SDK's wrapper reach the model.
     for noise in ("pydantic", "http", "validation error", "Arguments", "[type=", "Error executing tool"):
         assert noise not in text, text
+
+
+def test_http_requests_add_no_sdk_line_to_the_server_log(served: Served) -> None:
+    served.call("get_allocation_costs", {"window": "yesterday"})
+    log = served.ledger.with_name("serve.log").read_text()
+    assert '"POST /mcp HTTP/1.1" 200' in log
+    assert "Processing request" not in log and "Terminating session" not in log

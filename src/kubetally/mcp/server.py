@@ -116,9 +116,9 @@ CallerOf = Callable[[Context[Any, Any, Any]], Caller]
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
-REQUEST_LOGGER = "mcp.server.lowlevel.server"
-"""The SDK's logger that writes one INFO line per request (over stdio, clients such as Cline show every line on
-stderr as a server error): kept at WARNING."""
+REQUEST_LOGGERS = ("mcp.server.lowlevel.server", "mcp.server.streamable_http")
+"""The SDK's loggers that write an INFO line per request (over stdio, clients such as Cline show every line on
+stderr as a server error; over HTTP, stateless, each request also "terminates" its session): kept at WARNING."""
 
 
 def _argument_error(exc: ValidationError, tool: McpTool | None) -> str:
@@ -175,7 +175,8 @@ def build_server(backend: Backend, caller_of: CallerOf, *, log_level: LogLevel =
         json_response=True,
         log_level=log_level,
     )
-    logging.getLogger(REQUEST_LOGGER).setLevel(logging.WARNING)
+    for name in REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     server._mcp_server.version = __version__
     read_only = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
     _register(server, backend, caller_of, read_only)
