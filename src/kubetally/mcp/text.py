@@ -178,12 +178,13 @@ def asset_text(result: AssetCosts) -> str:
         f"{kind} {_span(result.window)}, amounts in {cur}; filter {result.filter or 'none'}; {len(result.sets)} "
         f"set(s), step {result.step}: {len(rows) + more} asset row(s), total {result.total_cost:.2f} {cur}."
     ]
+    lines += [f"Note: {note}." for note in result.notes]
     if result.empty_sets_dropped:
         lines.append(f"{result.empty_sets_dropped} set(s) without any asset are not shown.")
-    lines += [f"Note: {note}." for note in result.notes]
     if len(result.sets) > 1:
         header.insert(0, "set start")
-    lines.append(_table(header, rows))
+    if rows:
+        lines.append(_table(header, rows))
     return "\n".join(lines) + _more(more, 'a filter such as cluster:"x", a type or a longer step')
 
 
@@ -194,9 +195,11 @@ def cloud_text(result: CloudCosts) -> str:
     rows = [
         [r.name, _money(r.billed_cost), _money(r.effective_cost), _money(r.list_cost), r.currency] for r in result.rows
     ]
+    currencies = sorted({r.currency for r in result.rows})
+    unit = f" {currencies[0]}" if len(currencies) == 1 and not result.more_rows else " (see each row's currency)"
     return (
-        f"Cloud costs {_span(result.window)} by {result.aggregate or 'total'}: billed {result.total_billed_cost:.2f} "
-        f"in all ({len(rows) + result.more_rows} row(s)).\n"
+        f"Cloud costs {_span(result.window)} by {result.aggregate or 'total'}: billed {result.total_billed_cost:.2f}"
+        f"{unit} in all ({len(rows) + result.more_rows} row(s)).\n"
         + _table(["name", "billed", "effective", "list", "currency"], rows)
         + _more(result.more_rows, "a filter")
     )
@@ -284,4 +287,4 @@ TEXTS: dict[type[Any], Callable[[Any], str]] = {
 }
 """The text function of each tool's output model."""
 
-__all__ = ["TEXTS"]
+__all__ = ["TEXTS", "allocation_text", "asset_text", "cloud_text", "efficiency_text", "idle_text", "values_text"]
