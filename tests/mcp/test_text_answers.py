@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp.conftest import CURRENCY, SHOP, SHOP_NAMESPACES, Served
+from tests.mcp.conftest import CURRENCY, EU, EU_CLUSTER, SHOP, SHOP_NAMESPACES, Served
 
 GIB = 2**30
 
@@ -216,3 +216,11 @@ def test_every_cost_of_every_allocation_is_in_the_text(served: Served, idle: str
     assert adjusted
     if idle == "share":
         assert "__idle__" not in {row["name"] for row in table}
+
+
+def test_a_cluster_scoped_identity_s_efficiency_equals_the_unscoped_one(served: Served) -> None:
+    scoped = served.structured("get_efficiency", {"window": "7d"}, EU)
+    unscoped = served.structured("get_efficiency", {"window": "7d", "filter": f'cluster:"{EU_CLUSTER}"'})
+    mine, theirs = _workloads(scoped), _workloads(unscoped)
+    assert mine and mine == {name: theirs[name] for name in mine}
+    assert all(name.startswith("__") for name in set(theirs) - set(mine))
