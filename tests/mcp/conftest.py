@@ -15,7 +15,7 @@ import pytest
 import yaml
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import CallToolResult, ListToolsResult, TextContent
+from mcp.types import CallToolResult, InitializeResult, ListToolsResult, TextContent
 
 from kubetally.api.auth import hash_password, token_digest
 from tests.runner import demo_ledger_at, free_port, serving
@@ -23,6 +23,8 @@ from tests.runner import demo_ledger_at, free_port, serving
 USER, PASSWORD = "finops", "correct horse battery"
 SHOP_TOKEN = "kt-test-token-checkout-0123456789abcdef"
 SHOP_NAMESPACES = ("checkout", "payments")
+EU_TOKEN = "kt-test-token-cluster-eu-0123456789abcdef"
+EU_CLUSTER = "prod-eu"
 
 
 def basic_header(user: str, password: str) -> dict[str, str]:
@@ -32,6 +34,8 @@ def basic_header(user: str, password: str) -> dict[str, str]:
 
 ADMIN = basic_header(USER, PASSWORD)
 SHOP = {"Authorization": f"Bearer {SHOP_TOKEN}"}
+EU = {"Authorization": f"Bearer {EU_TOKEN}"}
+"""A token scoped to the cluster prod-eu."""
 CURRENCY = "EUR"
 """The served price book's ``currencyCode`` (not the default USD, so that a tool naming it read it)."""
 
@@ -58,6 +62,11 @@ class Served:
 
         return anyio.run(_over_http, f"{base or self.url}/mcp", headers, run)
 
+    def initialize(self, headers: dict[str, str] = ADMIN) -> InitializeResult:
+        """The server's answer to the SDK client's ``initialize``."""
+        result: InitializeResult = anyio.run(_initialized, f"{self.url}/mcp", headers)
+        return result
+
     def call(self, tool: str, arguments: dict[str, Any], headers: dict[str, str] = ADMIN) -> CallToolResult:
         """One tool call over Streamable HTTP with the official client."""
 
@@ -79,6 +88,16 @@ class Served:
         assert not result.isError, result.content
         assert result.structuredContent is not None
         return result.structuredContent
+
+
+async def _initialized(url: str, headers: dict[str, str]) -> InitializeResult:
+    with anyio.fail_after(30):
+        async with (
+            httpx.AsyncClient(headers=headers, timeout=30) as client,
+            streamable_http_client(url, http_client=client) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            return await session.initialize()
 
 
 async def _over_http(url: str, headers: dict[str, str], run: Any) -> Any:
@@ -108,7 +127,10 @@ def served(demo_ledger: Path) -> Iterator[Served]:
         "pricing": str(pricing),
         "auth": "on",
         "users": [{"name": USER, "password_hash": hash_password(PASSWORD, n=2**10)}],
-        "tokens": [{"name": "shop", "token_sha256": token_digest(SHOP_TOKEN), "namespaces": list(SHOP_NAMESPACES)}],
+        "tokens": [
+            {"name": "shop", "token_sha256": token_digest(SHOP_TOKEN), "namespaces": list(SHOP_NAMESPACES)},
+            {"name": "eu", "token_sha256": token_digest(EU_TOKEN), "clusters": [EU_CLUSTER]},
+        ],
     }
     config.write_text(yaml.safe_dump(settings))
     mcp_port = free_port()

@@ -39,6 +39,9 @@ def test_requests_without_valid_credentials_are_refused(served: Served, headers:
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Basic")
     assert "wrong password" not in response.text
+    body = response.json()
+    assert body["code"] == 401 and body["status"] == "error"
+    assert body["error"]["code"] == "unauthorized" and body["error"]["message"] == body["message"]
 
 
 def test_the_sdk_client_cannot_open_a_session_with_wrong_credentials(served: Served) -> None:
@@ -91,7 +94,10 @@ def test_cluster_wide_figures_are_refused_to_a_scoped_token(
         ("get_cloud_costs", {"window": "7d", "aggregate": "colour"}, ["aggregate", "service"]),
         ("get_efficiency", {"window": "7d", "headroom": -1}, ["headroom"]),
         ("get_idle_costs", {"window": "7d", "by": "pod"}, ["by", "cluster", "node"]),
-        ("get_allocation_costs", {}, ["window"]),
+        ("get_allocation_costs", {}, ["window: missing (required)", "yesterday"]),
+        ("get_allocation_costs", {"window": 7}, ["window: ", "string", "yesterday"]),
+        ("get_allocation_costs", {"window": "7d", "share_cost": "lots"}, ["share_cost: ", "number", "currency"]),
+        ("get_efficiency", {"window": "7d", "headroom": 20}, ["headroom: ", "10", "usage"]),
     ],
 )
 def test_bad_arguments_are_tool_errors_naming_the_allowed_values(
@@ -103,3 +109,13 @@ def test_bad_arguments_are_tool_errors_naming_the_allowed_values(
     for word in expected:
         assert word in text
     assert "Traceback" not in text and 'File "' not in text
+    # Neither Pydantic's wording and links nor the SDK's wrapper reach the model.
+    for noise in ("pydantic", "http", "validation error", "Arguments", "[type=", "Error executing tool"):
+        assert noise not in text, text
+
+
+def test_http_requests_add_no_sdk_line_to_the_server_log(served: Served) -> None:
+    served.call("get_allocation_costs", {"window": "yesterday"})
+    log = served.ledger.with_name("serve.log").read_text()
+    assert '"POST /mcp HTTP/1.1" 200' in log
+    assert "Processing request" not in log and "Terminating session" not in log

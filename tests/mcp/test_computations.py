@@ -68,4 +68,6 @@ def test_mcp_over_http_without_auth_answers_anyone(tmp_path: Path) -> None:
             response = client.post("/mcp", json=INITIALIZE, headers=headers)
             assert response.status_code == 200
             assert response.json()["result"]["serverInfo"]["name"] == "kubetally"
-    assert TestClient(app).post("/mcp", json=INITIALIZE, headers=headers).status_code == 503
+    stopped = TestClient(app).post("/mcp", json=INITIALIZE, headers=headers)
+    assert stopped.status_code == 503
+    assert stopped.json()["error"] == {"code": "unavailable", "message": "the MCP server is not running"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kubetally.mcp.models import CloudCostRow, CloudCosts, TimeRange
+from kubetally.mcp.text import cloud_text
 from tests.mcp.conftest import Served
 
 
@@ -50,3 +52,21 @@ def test_aggregation_values_are_the_values_the_api_aggregates_by(served: Served)
     apps = set(served.api("/allocation", {**params, "aggregate": "label:app"})[0])
     assert set(values["labels"]["app"]) == apps - RESERVED
     assert set(values["clusters"]) == set(served.api("/allocation", {**params, "aggregate": "cluster"})[0])
+
+
+def test_assets_matching_nothing_name_the_filter_and_list_the_types_and_clusters(served: Served) -> None:
+    text = served.text("get_asset_costs", {"window": "7d", "type": "disk", "filter": 'cluster:"nowhere"'})
+    assert "no asset matches type 'Disk' and filter 'cluster:\"nowhere\"'" in text
+    api = served.api("/assets", {"window": "7d", "accumulate": "true"})[0]
+    listed = text.split("types: ")[1]
+    for asset in api.values():
+        assert asset["type"] in listed.split(";")[0] and asset["properties"]["cluster"] in listed.split("clusters: ")[1]
+
+
+def test_cloud_cost_text_names_the_bills_currency() -> None:
+    window = TimeRange(start="2026-12-01T00:00:00Z", end="2026-12-08T00:00:00Z")
+    row = CloudCostRow(name="AmazonEC2", billed_cost=12.5, effective_cost=11.0, list_cost=14.0, currency="EUR")
+    one = CloudCosts(window=window, aggregate="service", filter="", total_billed_cost=12.5, rows=[row])
+    assert "billed 12.50 EUR in all (1 row(s))" in cloud_text(one)
+    mixed = one.model_copy(update={"rows": [row, row.model_copy(update={"name": "S3", "currency": "USD"})]})
+    assert "see each row's currency" in cloud_text(mixed)

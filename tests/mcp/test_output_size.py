@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +96,10 @@ def test_every_tool_description_states_the_size(served: Served) -> None:
     for tool in served.list_tools().tools:
         assert f"{MAX_TEXT_CHARS:,} characters" in (tool.description or ""), tool.name
         assert f"{MAX_STRUCTURED_BYTES // 1024} KiB" in (tool.description or ""), tool.name
+
+
+def test_docs_state_the_bounds_the_code_applies() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "mcp.md").read_text()
+    for stated in (f"{MAX_SETS} sets", f"{ROW_CAP} rows", f"{MAX_STRUCTURED_BYTES // 1024} KiB"):
+        assert f"**{stated}**" in docs, stated
+    assert f"**{MAX_TEXT_CHARS:,} characters**" in docs

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp.conftest import CURRENCY, SHOP, SHOP_NAMESPACES, Served
+from tests.mcp.conftest import CURRENCY, EU, EU_CLUSTER, SHOP, SHOP_NAMESPACES, Served
 
 GIB = 2**30
 
@@ -151,3 +151,76 @@ def test_a_scoped_identity_s_efficiency_equals_the_unscoped_one(served: Served) 
     assert scoped["total_monthly_saving"] == unscoped["total_monthly_saving"] > 0
     payments = served.structured("get_efficiency", {"window": "7d", "filter": 'namespace:"payments"'}, SHOP)
     assert _workloads(payments) == {k: v for k, v in theirs.items() if k.startswith("payments/")}
+
+
+def test_a_filter_s_share_of_each_cluster_is_in_the_text(served: Served) -> None:
+    """Per cluster: the matching allocations' cost over that cluster's whole cost (its idle included)."""
+    wider = 'label[app]:"storefront" | namespace:"ml"'
+    text = served.text("get_allocation_costs", {"window": "7d", "filter": wider})
+    params = {"window": "7d", "aggregate": "cluster", "accumulate": "true"}
+    matched = served.api("/allocation", {**params, "filter": wider, "idle": "hide"})[0]
+    whole = served.api("/allocation", {**params, "splitIdle": "true"})[0]
+    assert len(matched) == 2
+    for cluster, row in matched.items():
+        total = sum(r["totalCost"] for name, r in whole.items() if name.split("/")[0] == cluster)
+        mine = row["totalCost"]
+        line = f"In cluster {cluster}: {_money(mine)} of its {_money(total)} {CURRENCY} ("
+        assert line in text
+        assert _percent_after(line, text) == pytest.approx(100 * mine / total, abs=0.005)
+
+
+def test_efficiency_of_a_filter_matching_nothing_names_it(served: Served) -> None:
+    text = served.text("get_efficiency", {"window": "7d", "filter": 'namespace:"nothere"'})
+    assert "no allocation matches filter 'namespace:\"nothere\"'" in text
+    assert "checkout" in text
+
+
+def test_a_scoped_identity_is_told_its_idle_is_shared_and_why_it_gets_no_share_of_all_costs(served: Served) -> None:
+    text = served.text("get_allocation_costs", {"window": "7d", "aggregate": "namespace"}, SHOP)
+    assert "not given to a scoped identity" in text and "Share of all costs:" not in text
+    assert "idle shared onto the allocations" in text and "idle excluded" not in text
+
+
+COLUMNS = {
+    "cpuCost": "cpu",
+    "gpuCost": "gpu",
+    "ramCost": "ram",
+    "pvCost": "pv",
+    "networkCost": "network",
+    "loadBalancerCost": "lb",
+    "sharedCost": "shared",
+    "totalCost": "total",
+}
+
+
+@pytest.mark.parametrize("idle", ["separate", "share"])
+def test_every_cost_of_every_allocation_is_in_the_text(served: Served, idle: str) -> None:
+    """The cost columns are the API's and add up to each row's total: nothing (GPU, load balancers) is missing."""
+    params = {"window": "7d", "aggregate": "namespace", "idle": idle}
+    (table,) = tables(served.text("get_allocation_costs", params))
+    api = served.api("/allocation", {**params, "accumulate": "true"})[0]
+    assert {row["name"] for row in table} == set(api)
+    assert any(row["gpuCost"] for row in api.values()) and any(row["loadBalancerCost"] for row in api.values())
+    adjusted = False
+    for line in table:
+        row = api[line["name"]]
+        for field, column in COLUMNS.items():
+            assert line[f"{column} {CURRENCY}"] == _money(row[field]), (line["name"], field)
+        # Over-commit adjustments (cost-model.md), summed in one column when any row has one.
+        adjustment = sum(value for field, value in row.items() if field.endswith("CostAdjustment"))
+        adjusted |= abs(adjustment) >= 0.005
+        assert line.get(f"adjustment {CURRENCY}", "0.00") == _money(adjustment)
+        parts = [float(line[f"{column} {CURRENCY}"]) for column in list(COLUMNS.values())[:-1]]
+        parts.append(float(line.get(f"adjustment {CURRENCY}", "0")))
+        assert sum(parts) == pytest.approx(float(line[f"total {CURRENCY}"]), abs=0.005 * len(parts))
+    assert adjusted
+    if idle == "share":
+        assert "__idle__" not in {row["name"] for row in table}
+
+
+def test_a_cluster_scoped_identity_s_efficiency_equals_the_unscoped_one(served: Served) -> None:
+    scoped = served.structured("get_efficiency", {"window": "7d"}, EU)
+    unscoped = served.structured("get_efficiency", {"window": "7d", "filter": f'cluster:"{EU_CLUSTER}"'})
+    mine, theirs = _workloads(scoped), _workloads(unscoped)
+    assert mine and mine == {name: theirs[name] for name in mine}
+    assert all(name.startswith("__") for name in set(theirs) - set(mine))

@@ -36,6 +36,18 @@ def _query(backend: Backend, scope: Scope, params: Mapping[str, str], asset_type
     return scope_assets(query, scope)
 
 
+def _no_match(backend: Backend, scope: Scope, window: str, asked: str) -> str:
+    """The note of a type or filter matching no asset: what was asked and the types and clusters that exist."""
+    query = _query(backend, scope, {"window": window, "accumulate": "true"}, "")
+    rows = [row for data in backend.cache.assets(backend.reader(), query) for row in data.values()]
+    types = sorted({str(row.get("type")) for row in rows if row.get("type")})
+    clusters = sorted({str((row.get("properties") or {}).get("cluster")) for row in rows} - {"None", ""})
+    return (
+        f"no asset matches {asked} in this window. The values that exist: types: {', '.join(types) or 'none'}; "
+        f"clusters: {', '.join(clusters) or 'none'}"
+    )
+
+
 def asset_costs(backend: Backend, scope: Scope, params: Mapping[str, str], asset_type: str) -> AssetCosts:
     """The bounded sets of the asset query of ``params``, only assets of ``asset_type`` when given."""
     kind = canonical_type(asset_type) if asset_type.strip() else ""
@@ -43,6 +55,11 @@ def asset_costs(backend: Backend, scope: Scope, params: Mapping[str, str], asset
     sets = backend.cache.assets(backend.reader(), query)
     kept = [(window, ranked(data)) for window, data in zip(query.sets, sets, strict=True) if data]
     per_set = rows_per_set([rows for _w, rows in kept], dict)
+    asked = " and ".join(
+        ([f"type {kind!r}"] if kind else []) + ([f"filter {params['filter']!r}"] if params.get("filter") else [])
+    )
+    if asked and not kept:
+        notes.append(_no_match(backend, scope, params["window"], asked))
     out = [
         AssetSetOut(
             window=time_range(window),

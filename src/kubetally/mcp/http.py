@@ -2,7 +2,8 @@
 
 :class:`McpHttpApp` is a plain ASGI app the API mounts at ``/mcp``. Every request is authenticated first (with
 the callback the API passes: its Authenticator); a request without valid credentials gets a 401 with the
-``WWW-Authenticate`` challenge and never reaches the MCP server. The caller is stored in the ASGI scope, where
+``WWW-Authenticate`` challenge and the API's error body (``{"code", "status", "message", "error": {"code",
+"message"}}``) and never reaches the MCP server. The caller is stored in the ASGI scope, where
 each tool call reads it from its request context to narrow its query to the caller's scope.
 
 The SDK's session manager lives as long as the app's lifespan: :meth:`McpHttpApp.running` is entered there.
@@ -73,9 +74,9 @@ class McpHttpApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         manager = self._manager
         if scope["type"] != "http" or manager is None:
-            response = JSONResponse(
-                {"code": 503, "status": "unavailable", "message": "the MCP server is not running"}, 503
-            )
+            message = "the MCP server is not running"
+            detail = {"code": "unavailable", "message": message}
+            response = JSONResponse({"code": 503, "status": "error", "message": message, "error": detail}, 503)
             await response(scope, receive, send)
             return
         caller: Caller = ANONYMOUS
@@ -85,7 +86,8 @@ class McpHttpApp:
                 caller = await anyio.to_thread.run_sync(self._authenticate, header)
             except Unauthorized as exc:
                 LOG.info("rejected MCP request: %s", exc.message)
-                body = {"code": exc.status, "status": exc.code, "message": exc.message}
+                detail = {"code": exc.code, "message": exc.message}
+                body = {"code": exc.status, "status": "error", "message": exc.message, "error": detail}
                 denied = JSONResponse(body, exc.status, headers={"WWW-Authenticate": self._challenge})
                 await denied(scope, receive, send)
                 return

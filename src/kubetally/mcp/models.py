@@ -39,8 +39,13 @@ class AllocationCosts(BaseModel):
     aggregate: str
     filter: str
     currency: str
+    idle_mode: str = Field(
+        default="separate",
+        description="What was done with idle: `separate` rows, `hide`, or `share` onto the allocations (always for "
+        "a scoped identity).",
+    )
     total_cost: float = Field(description="Every returned row of every set, exact (idle rows included when shown).")
-    allocated_cost: float = Field(description="The total without `__idle__` rows.")
+    allocated_cost: float = Field(description="The total without `__idle__` rows (idle included when shared).")
     idle_cost: float = Field(description="The `__idle__` rows' total (idle of the clusters holding a match).")
     all_costs_total: float | None = Field(
         default=None, description="The unfiltered total of the window: every allocation and idle of every cluster."
@@ -151,6 +156,7 @@ class Efficiency(BaseModel):
     total_monthly_saving: float = Field(description="Sum of the positive monthly savings (of every workload).")
     workloads: list[WorkloadEfficiency] = Field(description="The largest savings first (at most the row cap).")
     more_workloads: int = Field(default=0, description="How many workloads the row cap left out.")
+    notes: list[str] = Field(default_factory=list, description="Why it is empty, when a filter matches nothing.")
 
 
 class AggregationValues(BaseModel):

@@ -1,24 +1,30 @@
 """The MCP server: kubetally's cost tools on the official SDK's FastMCP, for Streamable HTTP and stdio.
 
 Each tool parses its arguments as the HTTP API does (the same ``from_params``, so the same errors), narrows the
-query to the caller's scope, answers from the ledger in a worker thread and returns structured output plus a
-short summary text. A KubetallyError becomes a tool error (``isError``) with its message and the values the
-argument accepts; any other exception is logged and answered with a fixed message, never a trace.
+query to the caller's scope, answers from the ledger in a worker thread and returns structured output plus the
+whole answer as text tables (:mod:`kubetally.mcp.text`). A KubetallyError becomes a tool error (``isError``) with
+its message and the values the argument accepts, and so does an argument the tool's schema refuses (without
+Pydantic's wording or links); any other exception is logged and answered with a fixed message, never a trace.
+``tools/list`` offers each caller only the tools its scope may use (:func:`kubetally.mcp.tools.may_use`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
+from mcp.types import Tool as McpTool
+from pydantic import BaseModel, Field, ValidationError
 
 from kubetally import __version__
+from kubetally.domain.aggregation import SIMPLE_KEYS
+from kubetally.domain.filter_ast import ALLOCATION_FIELDS, ASSET_FIELDS
+from kubetally.domain.names import DEFAULT_LABEL_ALIASES
 from kubetally.errors import InvalidParameter, KubetallyError
 from kubetally.mcp import assets, tools
 from kubetally.mcp.bounds import MAX_SETS, MAX_STRUCTURED_BYTES, MAX_TEXT_CHARS, ROW_CAP, cut_text
@@ -45,13 +51,18 @@ WINDOW_HELP = (
     "before), `<dur> offset <dur>`, or `start,end` as RFC 3339 times (e.g. `2026-11-01T00:00:00Z,2026-11-08T00:00:00Z`)"
 )
 AGGREGATE_HELP = (
-    "comma list of cluster, node, namespace, controllerKind, controller (`deployment:frontend`), pod, container, "
-    "service, providerID, deployment, statefulset, daemonset, job, cronjob, department, environment, owner, "
-    "product, team, label:<key>, annotation:<key>, or all; empty: one allocation per container"
+    f"comma list of {', '.join(key.name for key in SIMPLE_KEYS.values())}, "
+    f"{', '.join(DEFAULT_LABEL_ALIASES)} (each reads its label), label:<key>, annotation:<key>, or all; "
+    "`controller` values are `kind:name`; empty: one allocation per container"
 )
+"""The aggregates get_allocation_costs accepts, from the domain's aggregation table."""
 FILTER_HELP = (
-    'filter language v2, e.g. `namespace:"checkout"`, `label[app]:"web"` (also `label:app:web`), '
-    '`namespace!:"kube-system"`, terms joined with `+` (and) or `|` (or); list_aggregation_values shows the values'
+    f'filter language v2 over the fields {ALLOCATION_FIELDS.describe()}, e.g. `namespace:"checkout"`, '
+    '`label[app]:"web"` (also `label:app:web`), `namespace!:"kube-system"`, terms joined with `+` (and) or `|` '
+    "(or); list_aggregation_values shows the values"
+)
+ASSET_FILTER_HELP = (
+    f'Asset filter v2 over the fields {ASSET_FIELDS.describe()}, e.g. `cluster:"prod-eu"` or `name:"pv-data"`'
 )
 HINTS = {
     "window": WINDOW_HELP,
@@ -103,19 +114,69 @@ async def _run(compute: Callable[[], _Out], hints: dict[str, str] = HINTS) -> Ca
 CallerOf = Callable[[Context[Any, Any, Any]], Caller]
 """The caller of a tool call, from its context (the HTTP request's identity, or the local user)."""
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
-def build_server(backend: Backend, caller_of: CallerOf) -> FastMCP[Any]:
-    """A FastMCP server answering the cost tools from ``backend`` for the callers ``caller_of`` names."""
-    server: FastMCP[Any] = FastMCP(
+REQUEST_LOGGERS = ("mcp.server.lowlevel.server", "mcp.server.streamable_http")
+"""The SDK's loggers that write an INFO line per request (over stdio, clients such as Cline show every line on
+stderr as a server error; over HTTP, stateless, each request also "terminates" its session): kept at WARNING."""
+
+
+def _argument_error(exc: ValidationError, tool: McpTool | None) -> str:
+    """The arguments a tool's schema refused, each with what it accepts (from its description)."""
+    properties = {} if tool is None else tool.inputSchema.get("properties", {})
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"]) or "arguments"
+        found = "missing (required)" if error["type"] == "missing" else error["msg"]
+        accepted = properties.get(str(error["loc"][0]), {}).get("description") if error["loc"] else None
+        problems.append(f"{name}: {found}" + (f" (expected: {accepted.rstrip('.')})" if accepted else ""))
+    return "; ".join(problems)
+
+
+class _CostServer(FastMCP[Any]):
+    """FastMCP listing each caller only the tools its scope may use, and naming refused arguments plainly."""
+
+    def __init__(self, caller_of: CallerOf, **settings: Any) -> None:
+        self._caller_of = caller_of
+        super().__init__(**settings)
+
+    async def list_tools(self) -> list[McpTool]:
+        scope = self._caller_of(self.get_context()).scope
+        return [tool for tool in await super().list_tools() if tools.may_use(tool.name, scope)]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Sequence[ContentBlock] | dict[str, Any]:
+        try:
+            return await super().call_tool(name, arguments)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ToolError):  # the tool's own error, without the SDK's "Error executing tool"
+                raise ToolError(str(cause)) from None
+            if isinstance(cause, ValidationError):
+                listed = {tool.name: tool for tool in await super().list_tools()}
+                raise ToolError(_argument_error(cause, listed.get(name))) from None
+            raise
+
+
+def build_server(backend: Backend, caller_of: CallerOf, *, log_level: LogLevel = "INFO") -> FastMCP[Any]:
+    """A FastMCP server answering the cost tools from ``backend`` for the callers ``caller_of`` names.
+
+    ``log_level`` is the level the SDK sets on the root logger when nothing configured logging before it."""
+    server = _CostServer(
+        caller_of,
         name="kubetally",
         instructions=(
-            "Kubernetes costs from the kubetally ledger (OpenCost's model). Use list_aggregation_values to find "
-            "namespaces, controllers and labels; get_allocation_costs for workload costs (every step is returned); "
-            "get_idle_costs for the unallocated share; get_efficiency for right-sizing."
+            "Kubernetes costs from the kubetally ledger (OpenCost's model), in the price book's currency. Use "
+            "list_aggregation_values to find namespaces, controllers and labels; get_allocation_costs for workload "
+            "costs and a filter's share of all costs; get_asset_costs for nodes and persistent volumes (type=Disk); "
+            "get_idle_costs for the unallocated share; get_efficiency for right-sizing. Every answer is a text "
+            f"table of at most {MAX_TEXT_CHARS:,} characters whose totals count every row."
         ),
         stateless_http=True,
         json_response=True,
+        log_level=log_level,
     )
+    for name in REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     server._mcp_server.version = __version__
     read_only = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
     _register(server, backend, caller_of, read_only)
@@ -154,7 +215,9 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
         share_split: Annotated[
             str, Field(description="`weighted` (by cost, default), `even`, or `metric:<cpu|ram|gpu|pv|network>`.")
         ] = "",
-        share_cost: Annotated[float, Field(ge=0, description="Fixed overhead in $ per month to share.")] = 0.0,
+        share_cost: Annotated[
+            float, Field(ge=0, description="Fixed overhead per month to share, in the price book's currency.")
+        ] = 0.0,
         share_tenancy_costs: Annotated[bool, Field(description="Share the cluster-management cost.")] = False,
     ) -> Annotated[CallToolResult, AllocationCosts]:
         params = {
@@ -190,13 +253,7 @@ def _register(server: FastMCP[Any], backend: Backend, caller_of: CallerOf, read_
         type: Annotated[
             str, Field(description=f"Only assets of this type: {', '.join(assets.ASSET_TYPES)} (empty: all).")
         ] = "",
-        filter: Annotated[
-            str,
-            Field(
-                description="Asset filter v2 over the fields cluster, name, type, category, service, providerID, "
-                'account, project, provider, label[<key>], e.g. `cluster:"prod-eu"` or `name:"pv-data"`.'
-            ),
-        ] = "",
+        filter: Annotated[str, Field(description=f"{ASSET_FILTER_HELP}.")] = "",
         step: Annotated[str, Field(description=f"Length of each set: {HINTS['step']}.")] = "",
     ) -> Annotated[CallToolResult, AssetCosts]:
         params = {"window": window, "filter": filter, "step": step}

@@ -25,7 +25,8 @@ def serve_stdio(ledger_path: Path, *, clock: Callable[[], datetime] = _utc_now) 
     """
     with Ledger.open(ledger_path, read_only=True) as ledger:
         backend = Backend(reader=lambda: ledger, clock=clock, cache=QueryCache(max_entries=64))
-        build_server(backend, lambda _ctx: LOCAL).run("stdio")
+        # stderr only for warnings: clients such as Cline show every stderr line as a server error.
+        build_server(backend, lambda _ctx: LOCAL, log_level="WARNING").run("stdio")
 
 
 __all__ = ["serve_stdio"]

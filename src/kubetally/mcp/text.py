@@ -8,7 +8,7 @@ with totals that always sum every row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kubetally.mcp.allocations import is_idle
@@ -47,7 +47,37 @@ def _more(count: int, hint: str) -> str:
     return f"\n{count} more rows not shown (the totals above include them); narrow with {hint}." if count else ""
 
 
-def _allocation_rows(result: AllocationCosts) -> list[list[Any]]:
+ADJUSTMENTS = (
+    "cpuCostAdjustment",
+    "gpuCostAdjustment",
+    "ramCostAdjustment",
+    "pvCostAdjustment",
+    "networkCostAdjustment",
+    "loadBalancerCostAdjustment",
+)
+"""The reconciliation adjustments of an allocation (cost-model.md), shown summed in one column."""
+COST_COLUMNS: dict[str, Callable[[Mapping[str, Any]], float]] = {
+    "cpu": lambda row: float(row.get("cpuCost") or 0.0),
+    "gpu": lambda row: float(row.get("gpuCost") or 0.0),
+    "ram": lambda row: float(row.get("ramCost") or 0.0),
+    "pv": lambda row: float(row.get("pvCost") or 0.0),
+    "network": lambda row: float(row.get("networkCost") or 0.0),
+    "lb": lambda row: float(row.get("loadBalancerCost") or 0.0),
+    "shared": lambda row: float(row.get("sharedCost") or 0.0),
+    "external": lambda row: float(row.get("externalCost") or 0.0),
+    "adjustment": lambda row: sum(float(row.get(f) or 0.0) for f in ADJUSTMENTS),
+}
+"""The columns of an allocation row, whose sum is its ``totalCost``."""
+OPTIONAL_COLUMNS = frozenset({"external", "adjustment"})
+"""Cost columns shown only when a row has such a cost."""
+
+
+def _cost_columns(result: AllocationCosts) -> list[str]:
+    rows = [row for step in result.sets for row in step.allocations.values()]
+    return [c for c in COST_COLUMNS if c not in OPTIONAL_COLUMNS or any(COST_COLUMNS[c](row) for row in rows)]
+
+
+def _allocation_rows(result: AllocationCosts, columns: list[str]) -> list[list[Any]]:
     many = len(result.sets) > 1
     rows = []
     for step in result.sets:
@@ -57,10 +87,26 @@ def _allocation_rows(result: AllocationCosts) -> list[list[Any]]:
                 if result.all_costs_total in (None, 0) or is_idle(name)
                 else (f"{100 * float(row.get('totalCost') or 0) / result.all_costs_total:.2f}")
             )
-            costs = [_money(float(row.get(f) or 0.0)) for f in ("cpuCost", "ramCost", "pvCost", "networkCost")]
-            cells = [name, *costs, _money(float(row.get("sharedCost") or 0.0)), _money(row.get("totalCost")), share]
+            costs = [_money(COST_COLUMNS[column](row)) for column in columns]
+            cells = [name, *costs, _money(row.get("totalCost")), share]
             rows.append([step.window.start, *cells] if many else cells)
     return rows
+
+
+def _idle_line(result: AllocationCosts) -> str:
+    cur = result.currency
+    if result.idle_mode == "share":
+        return (
+            f"Allocated cost, idle shared onto the allocations (idle=share; always for a scoped identity): "
+            f"{result.allocated_cost:.2f} {cur}."
+        )
+    if result.idle_mode == "hide":
+        return f"Allocated cost (idle hidden): {result.allocated_cost:.2f} {cur}."
+    return (
+        f"Allocated cost (idle excluded): {result.allocated_cost:.2f} {cur}. Idle shown as __idle__ rows: "
+        f"{result.idle_cost:.2f} {cur} (kept out of every percentage). Total of all rows: {result.total_cost:.2f} "
+        f"{cur}."
+    )
 
 
 def allocation_text(result: AllocationCosts) -> str:
@@ -70,17 +116,16 @@ def allocation_text(result: AllocationCosts) -> str:
         f"Allocation costs {_span(result.window)}, amounts in {cur}; aggregate {result.aggregate or 'none'}; "
         f"filter {result.filter or 'none'}; {len(result.sets)} set(s), step {result.step or 'none'}."
     ]
-    lines.append(
-        f"Allocated cost (idle excluded): {result.allocated_cost:.2f} {cur}. Idle shown as __idle__ rows: "
-        f"{result.idle_cost:.2f} {cur} (kept out of every percentage). "
-        f"Total of all rows: {result.total_cost:.2f} {cur}."
-    )
+    lines += [f"Note: {note}." for note in result.notes]
+    lines.append(_idle_line(result))
     if result.share_of_total is not None:
         lines.append(
             f"Share of all costs: {_pct(result.share_of_total)} = {result.allocated_cost:.2f} / "
             f"{result.all_costs_total:.2f} {cur}, where the denominator is the unfiltered total of the window: every "
             "allocation of every cluster plus every cluster's idle. Cluster-management fees are outside it."
         )
+    else:
+        lines.append("Shares of all costs are not given to a scoped identity: other tenants' costs stay hidden.")
     for share in result.share_by_cluster:
         lines.append(
             f"In cluster {share.cluster}: {share.cost:.2f} of its {share.cluster_total_cost:.2f} {cur} "
@@ -88,9 +133,8 @@ def allocation_text(result: AllocationCosts) -> str:
         )
     if result.empty_sets_dropped:
         lines.append(f"{result.empty_sets_dropped} set(s) without any allocation are not shown.")
-    lines += [f"Note: {note}." for note in result.notes]
-    header = ["name", f"cpu {cur}", f"ram {cur}", f"pv {cur}", f"network {cur}", f"shared {cur}", f"total {cur}"]
-    header.append("% of all costs")
+    columns = _cost_columns(result)
+    header = ["name", *(f"{column} {cur}" for column in columns), f"total {cur}", "% of all costs"]
     if len(result.sets) > 1:
         header.insert(0, "set start")
         lines += [
@@ -100,7 +144,7 @@ def allocation_text(result: AllocationCosts) -> str:
             )
         ]
     if result.sets:
-        lines.append(_table(header, _allocation_rows(result)))
+        lines.append(_table(header, _allocation_rows(result, columns)))
     more = sum(s.more_rows for s in result.sets)
     return "\n".join(lines) + _more(more, 'a filter (e.g. namespace:"x"), a coarser aggregate or a longer step')
 
@@ -134,12 +178,13 @@ def asset_text(result: AssetCosts) -> str:
         f"{kind} {_span(result.window)}, amounts in {cur}; filter {result.filter or 'none'}; {len(result.sets)} "
         f"set(s), step {result.step}: {len(rows) + more} asset row(s), total {result.total_cost:.2f} {cur}."
     ]
+    lines += [f"Note: {note}." for note in result.notes]
     if result.empty_sets_dropped:
         lines.append(f"{result.empty_sets_dropped} set(s) without any asset are not shown.")
-    lines += [f"Note: {note}." for note in result.notes]
     if len(result.sets) > 1:
         header.insert(0, "set start")
-    lines.append(_table(header, rows))
+    if rows:
+        lines.append(_table(header, rows))
     return "\n".join(lines) + _more(more, 'a filter such as cluster:"x", a type or a longer step')
 
 
@@ -150,9 +195,11 @@ def cloud_text(result: CloudCosts) -> str:
     rows = [
         [r.name, _money(r.billed_cost), _money(r.effective_cost), _money(r.list_cost), r.currency] for r in result.rows
     ]
+    currencies = sorted({r.currency for r in result.rows})
+    unit = f" {currencies[0]}" if len(currencies) == 1 and not result.more_rows else " (see each row's currency)"
     return (
-        f"Cloud costs {_span(result.window)} by {result.aggregate or 'total'}: billed {result.total_billed_cost:.2f} "
-        f"in all ({len(rows) + result.more_rows} row(s)).\n"
+        f"Cloud costs {_span(result.window)} by {result.aggregate or 'total'}: billed {result.total_billed_cost:.2f}"
+        f"{unit} in all ({len(rows) + result.more_rows} row(s)).\n"
         + _table(["name", "billed", "effective", "list", "currency"], rows)
         + _more(result.more_rows, "a filter")
     )
@@ -209,9 +256,10 @@ def efficiency_text(result: Efficiency) -> str:
         "ram rec GiB",
         f"saving {cur}/month",
     ]
+    notes = "".join(f"\nNote: {note}." for note in result.notes)
     return (
         f"Right-sizing {_span(result.window)} (headroom {100 * result.headroom:.0f} %, idle not included): up to "
-        f"{result.total_monthly_saving:.2f} {cur} per 730-hour month.\n"
+        f"{result.total_monthly_saving:.2f} {cur} per 730-hour month.{notes}\n"
         + _table(header, rows)
         + _more(result.more_workloads, "a filter")
     )
@@ -239,4 +287,4 @@ TEXTS: dict[type[Any], Callable[[Any], str]] = {
 }
 """The text function of each tool's output model."""
 
-__all__ = ["TEXTS"]
+__all__ = ["TEXTS", "allocation_text", "asset_text", "cloud_text", "efficiency_text", "idle_text", "values_text"]

@@ -29,6 +29,22 @@ from kubetally.query.idle_summary import IdleBy, IdleShare, idle_params, summari
 from kubetally.query.params import IdleMode
 from kubetally.query.scope import UNRESTRICTED, Scope
 
+ACCOUNT_WIDE_TOOLS = frozenset({"get_cloud_costs"})
+"""Tools answering account-wide figures: only an unscoped identity may use them."""
+CLUSTER_WIDE_TOOLS = frozenset({"get_asset_costs", "get_idle_costs"})
+"""Tools answering per-cluster figures: refused to a namespace-scoped identity, narrowed to a cluster-scoped
+identity's clusters."""
+
+
+def may_use(tool: str, scope: Scope) -> bool:
+    """Whether an identity of ``scope`` may use ``tool`` (``tools/list`` offers it only the tools it may use)."""
+    if tool in ACCOUNT_WIDE_TOOLS:
+        return scope.unrestricted
+    if tool in CLUSTER_WIDE_TOOLS:
+        return scope.namespaces is None
+    return True
+
+
 NOTE_KEYS, NOTE_VALUES = 16, 40
 """The most label keys, and values of each kind, a no-match note lists."""
 
@@ -58,7 +74,7 @@ def allocation_costs(backend: Backend, scope: Scope, params: Mapping[str, str]) 
 
 def cloud_costs(backend: Backend, scope: Scope, window: str, aggregate: str, filter_text: str) -> CloudCosts:
     """Cloud bill costs of the window; Forbidden for a scoped caller (bills are account-wide)."""
-    if not scope.unrestricted:
+    if not may_use("get_cloud_costs", scope):
         raise Forbidden(f"cloud bills are account-wide; an identity scoped to {scope.describe()} cannot read them")
     parsed = AssetQuery.from_params({"window": window}, backend.clock()).window
     backend.check_window(parsed)
@@ -86,7 +102,7 @@ def _idle_out(share: IdleShare) -> IdleShareOut:
 def idle_costs(backend: Backend, scope: Scope, window: str, by: IdleBy) -> IdleCosts:
     """The idle summary of the window; Forbidden for a namespace-scoped caller (idle is a cluster-wide figure),
     only its own clusters for a cluster-scoped one."""
-    if scope.namespaces is not None:
+    if not may_use("get_idle_costs", scope):
         raise Forbidden(f"idle cost is cluster-wide; an identity scoped to {scope.describe()} cannot read it")
     params = idle_params(window, by)
     if scope.clusters is not None:
@@ -140,6 +156,7 @@ def efficiency(
         total_monthly_saving=round(positive, 2),
         workloads=workloads[:ROW_CAP],
         more_workloads=max(0, len(workloads) - ROW_CAP),
+        notes=[_no_match(backend, scope, window, filter_text)] if filter_text and not workloads else [],
     )
 
 
