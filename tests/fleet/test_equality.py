@@ -63,6 +63,8 @@ def test_fleet_allocations_equal_the_sum_of_the_ledgers(
     query = AllocationQuery.from_params({"window": WINDOW, **params}, NOW)
     fleet = grouped(store, query)
     assert fleet.height and fleet["total_cost" if "total_cost" in fleet.columns else "cpu_cost"].sum() > 0
+    if params == ALLOCATION_QUERIES[0]:
+        assert {"__idle__", "__unmounted__"} <= set(fleet["name"]), "idle and unmounted volumes are compared"
     parts = pl.concat([grouped(ledger, query) for ledger in each])
     combined = parts.group_by("set_idx", "name").agg(pl.exclude("set_idx", "name").sum())
     if "shareNamespaces" in params:
@@ -115,3 +117,39 @@ def test_invariant_holds_on_the_fleet_and_its_terms_are_the_sums(store: FleetLed
     for term in ("assets", "allocations", "idle", "overhead"):
         assert getattr(fleet, term) == pytest.approx(sum(getattr(p, term) for p in parts), abs=1e-9, rel=1e-12)
     assert store.fetch("SELECT count(DISTINCT cluster) AS n FROM allocations").item() == len(CLUSTERS)
+
+
+@pytest.mark.parametrize("split", ["weighted", "even", "metric:cpu"])
+def test_sharing_holds_per_cluster_and_its_total_for_the_fleet(
+    split: str, store: FleetLedger, each: list[Ledger]
+) -> None:
+    """kube-system shared (even, weighted or by CPU) with idle shared: the fleet limited to one cluster answers as
+    that cluster's ledger; the whole fleet's columns (shared and every cost) sum to the clusters' sums."""
+    params = {
+        "window": WINDOW,
+        "aggregate": "namespace",
+        "shareIdle": "true",
+        "shareNamespaces": "kube-system",
+        "shareSplit": split,
+    }
+    query = AllocationQuery.from_params(params, NOW)
+    parts = []
+    for name, ledger in zip(CLUSTERS, each, strict=True):
+        want = grouped(ledger, query)
+        assert want["shared_cost"].sum() > 0
+        assert_frames_close(grouped(store.scoped(frozenset({name})), query), want, ["set_idx", "name"])
+        parts.append(want)
+    fleet = grouped(store, query)
+    assert "shared_cost" in fleet.columns
+    for column in fleet.columns[2:]:
+        want_total = sum(part[column].sum() for part in parts)
+        assert fleet[column].sum() == pytest.approx(want_total, abs=1e-9, rel=1e-12), column
+
+
+def test_the_invariant_holds_on_each_cluster_of_the_fleet(store: FleetLedger, each: list[Ledger]) -> None:
+    window = AllocationQuery.from_params({"window": WINDOW}, NOW).window
+    for name, ledger in zip(CLUSTERS, each, strict=True):
+        got, want = check_invariant(store.scoped(frozenset({name})), window), check_invariant(ledger, window)
+        assert got.holds and got.relative_error < 1e-9
+        for term in ("assets", "allocations", "idle", "overhead"):
+            assert getattr(got, term) == pytest.approx(getattr(want, term), abs=1e-9, rel=1e-12)

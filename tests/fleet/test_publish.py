@@ -54,6 +54,15 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def assert_one_file_per_partition(root: Path) -> None:
+    """Every partition directory (``<table>/cluster=*/date=*``) holds its manifest and exactly one data file."""
+    partitions = sorted(root.glob("*/cluster=*/date=*"))
+    assert partitions
+    for partition in partitions:
+        names = sorted(path.name for path in partition.iterdir() if path.name != MANIFEST)
+        assert (partition / MANIFEST).is_file() and len(names) == 1 and names[0].startswith("part-"), partition
+
+
 def visible(fleet: Path) -> dict[str, str]:
     return {m.directory: m.sha256 for m in read_manifests(str(fleet))}
 
@@ -87,7 +96,9 @@ def test_a_killed_publication_leaves_no_half_written_partition_and_the_next_run_
     publish_all(ledgers, target)
     assert visible(target) == visible(fleet)
     assert not [p for p in target.rglob("*") if p.is_file() and p.name.startswith(".tmp-")]
-    assert len(list((target / half).glob("part-*.parquet"))) == 1
+    assert_one_file_per_partition(target)
+    with Ledger.open(first, read_only=True) as ledger:
+        assert publish(ledger, str(target), now=NOW).bytes_written == 0
 
 
 def test_republishing_an_unchanged_ledger_writes_zero_bytes(ledgers: dict[str, Path], tmp_path: Path) -> None:
@@ -99,6 +110,7 @@ def test_republishing_an_unchanged_ledger_writes_zero_bytes(ledgers: dict[str, P
             report = publish(ledger, str(target), now=NOW)
         assert report.bytes_written == 0 and report.partitions_written == 0 and report.partitions_unchanged > 0
     assert snapshot(target) == before
+    assert_one_file_per_partition(target)
 
 
 def test_a_reconciled_day_replaces_only_its_own_partitions(ledgers: dict[str, Path], tmp_path: Path) -> None:
@@ -126,3 +138,4 @@ def test_a_reconciled_day_replaces_only_its_own_partitions(ledgers: dict[str, Pa
     tables = {p.split("/")[0] for p in partitions}
     assert {"allocations", "assets", "cloud_costs"} <= tables
     assert report.partitions_written == len(partitions) + 1
+    assert_one_file_per_partition(target)

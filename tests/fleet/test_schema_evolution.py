@@ -6,12 +6,14 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from kubetally.errors import LedgerError
 from kubetally.ledger.engines import DuckDBEngine
 from kubetally.ledger.fleet import FleetLedger, read_manifests
-from kubetally.ledger.fleet_layout import MANIFEST
+from kubetally.ledger.fleet_layout import FLEET_FORMAT, MANIFEST
 from kubetally.ledger.spark import SparkEngine
 
 ADDED = "pv_bill_adjustment"
@@ -60,3 +62,22 @@ def test_an_older_partition_reads_the_added_column_as_null_on_spark(
     assert got["missing"] == dropped
     assert got["n"] == want["n"]
     assert got["total"] == pytest.approx(want["total"], abs=1e-9, rel=1e-12)
+
+
+def test_a_column_added_by_a_newer_publisher_is_ignored_and_a_newer_format_refused(fleet: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "fleet"
+    shutil.copytree(fleet, copy)
+    manifest = next(m for m in read_manifests(str(copy)) if m.table == "allocations")
+    table = pq.read_table(copy / manifest.path)
+    table = table.append_column("future_column", pa.array(["x"] * table.num_rows, pa.string()))
+    pq.write_table(table, copy / manifest.path, compression="zstd")
+    size = (copy / manifest.path).stat().st_size
+    newer = replace(manifest, columns=(*manifest.columns, "future_column"), size_bytes=size)
+    (copy / manifest.directory / MANIFEST).write_bytes(newer.to_json())
+    with FleetLedger(str(fleet)) as current, FleetLedger(str(copy)) as evolved:
+        want = current.fetch(SQL).row(0, named=True)
+        got = evolved.fetch(SQL).row(0, named=True)
+    assert got["n"] == want["n"] and got["total"] == pytest.approx(want["total"], abs=1e-9, rel=1e-12)
+    (copy / manifest.directory / MANIFEST).write_bytes(replace(newer, fleet_format=FLEET_FORMAT + 1).to_json())
+    with pytest.raises(LedgerError, match="newer than this reader"):
+        FleetLedger(str(copy))

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from kubetally.api.app import create_app
+from kubetally.api.auth import Authenticator, token_digest
 from kubetally.errors import LedgerError
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import FleetLedger, read_manifests
-from kubetally.query import AllocationQuery
+from kubetally.query import AllocationQuery, run_allocation
+from kubetally.query.scope import Scope, scope_allocation
+from kubetally.settings import Settings
 from tests.fleet.conftest import CLUSTERS, NOW, WINDOW
 from tests.fleet.test_equality import assert_frames_close, grouped
 from tests.runner import serving
+
+SHOP_TOKEN = "tok-fleet-checkout-4b6d8f0a2c"
 
 
 @pytest.fixture
@@ -63,3 +71,31 @@ def test_serve_publish_to_publishes_the_served_ledger(ledgers: dict[str, Path], 
     manifests = read_manifests(str(target))
     assert {m.cluster for m in manifests} == {CLUSTERS[1]}
     assert {"allocations", "assets", "allocations_daily"} <= {m.table for m in manifests}
+
+
+@pytest.mark.parametrize("aggregate", ["namespace", "cluster,namespace"])
+def test_a_namespace_scoped_identity_sees_its_namespace_across_the_fleet(
+    aggregate: str, fleet: Path, ledgers: dict[str, Path]
+) -> None:
+    """Its rows, in every cluster, with idle shared onto them per cluster: the sum of each ledger's scoped answer."""
+    auth = Authenticator.from_settings(
+        Settings(tokens=[{"name": "shop", "token_sha256": token_digest(SHOP_TOKEN), "namespaces": ["checkout"]}])
+    )
+    params = {"window": WINDOW, "aggregate": aggregate, "accumulate": "true"}
+    scoped = scope_allocation(AllocationQuery.from_params(params, NOW), Scope(namespaces=frozenset({"checkout"})))
+    want: dict[str, float] = defaultdict(float)
+    for path in ledgers.values():
+        with Ledger.open(path, read_only=True) as ledger:
+            for name, row in run_allocation(ledger, scoped)[0].items():
+                want[name] += row["totalCost"]
+    with (
+        FleetLedger(str(fleet)) as store,
+        TestClient(create_app(fleet, clock=lambda: NOW, auth=auth, fleet=store)) as client,
+    ):
+        response = client.get("/allocation", params=params, headers={"Authorization": f"Bearer {SHOP_TOKEN}"})
+    assert response.status_code == 200, response.text
+    got = response.json()["data"][0]
+    expected = {"checkout"} if aggregate == "namespace" else {f"{c}/checkout" for c in CLUSTERS}
+    assert sorted(got) == sorted(want) == sorted(expected)
+    for name, total in want.items():
+        assert got[name]["totalCost"] == pytest.approx(total, abs=1e-4), name

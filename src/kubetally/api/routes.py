@@ -20,7 +20,7 @@ from kubetally.api.ignored import answer
 from kubetally.domain.window import Window
 from kubetally.errors import InvalidWindow
 from kubetally.ledger import Ledger
-from kubetally.ledger.fleet import FleetLedger
+from kubetally.ledger.fleet import FleetLedger, for_window
 from kubetally.query import AllocationQuery, AssetQuery
 from kubetally.query.cache import QueryCache
 from kubetally.query.scope import scope_allocation, scope_assets
@@ -78,16 +78,16 @@ def clock_of(request: Request) -> datetime:
     return now
 
 
-def reader(request: Request) -> Ledger:
+def reader(request: Request, window: Window | None = None) -> Ledger:
     """The served ledger; LedgerError (503) when it is not open.
 
-    On a fleet, a cluster-scoped identity reads a store listing only its clusters' partitions (pruned before the
-    engine sees the dataset)."""
+    On a fleet, a cluster-scoped identity reads a store listing only its clusters' partitions, and a query bounded
+    by ``window`` one listing only the window's days (pruned before the engine sees the dataset)."""
     ledger: Ledger = request.app.state.kubetally.reader()
     clusters = scope_of(request).clusters
     if isinstance(ledger, FleetLedger) and clusters is not None:
-        return ledger.scoped(frozenset(clusters))
-    return ledger
+        ledger = ledger.scoped(frozenset(clusters))
+    return ledger if window is None else for_window(ledger, window.start, window.end)
 
 
 def cache(request: Request) -> QueryCache:
@@ -198,18 +198,18 @@ AssetRequest = Annotated[AssetQuery, Depends(asset_params)]
 
 def allocation(request: Request, query: AllocationRequest) -> JSONResponse:
     """Allocation sets (one per step), each keyed by allocation name, in OpenCost's shape."""
-    return answer(request, cache(request).allocation(reader(request), query))
+    return answer(request, cache(request).allocation(reader(request, query.window), query))
 
 
 def allocation_summary(request: Request, query: AllocationRequest) -> JSONResponse:
     """OpenCost's summary range: ``{"step", "sets": [{"allocations", "window"}], "window"}``."""
-    sets = cache(request).allocation(reader(request), query)
+    sets = cache(request).allocation(reader(request, query.window), query)
     return answer(request, summary_range(query, sets))
 
 
 def assets(request: Request, query: AssetRequest) -> JSONResponse:
     """Asset sets (one per step), each keyed by asset key, in OpenCost's shape."""
-    return answer(request, cache(request).assets(reader(request), query))
+    return answer(request, cache(request).assets(reader(request, query.window), query))
 
 
 def summary_range(query: AllocationQuery, sets: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from kubetally.cli.render import (
     to_csv,
     to_json,
 )
+from kubetally.ledger.fleet import for_window
 from kubetally.query import AllocationQuery, AssetQuery, run_allocation, run_assets
 
 
@@ -98,7 +99,7 @@ def allocation_command(
     }
     query = AllocationQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
     with open_reader(db, fleet) as ledger:
-        data = run_allocation(ledger, query)
+        data = run_allocation(for_window(ledger, query.window.start, query.window.end), query)
         provisional = ledger.provisional_hours(query.window.start, query.window.end)
     _emit(data, output, ALLOCATION_COLUMNS, allocation_tables)
     _note_provisional(provisional)
@@ -131,7 +132,7 @@ def assets_command(
     }
     query = AssetQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
     with open_reader(db, fleet) as ledger:
-        data = run_assets(ledger, query)
+        data = run_assets(for_window(ledger, query.window.start, query.window.end), query)
         provisional = ledger.provisional_hours(query.window.start, query.window.end)
     _emit(data, output, ASSET_COLUMNS, asset_tables)
     _note_provisional(provisional)

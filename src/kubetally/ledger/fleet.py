@@ -5,8 +5,10 @@ the partitions' manifests name, so the query layer's SQL runs unchanged. The eng
 (:mod:`kubetally.ledger.engines`): DuckDB reads the files in process; Spark runs the same SQL, transpiled by
 sqlglot, on a cluster given by its master URL.
 
-A cluster-scoped store (:meth:`FleetLedger.scoped`) lists only its clusters' files, so its queries never open
-another cluster's partitions (pruning happens before the engine sees the dataset). The manifests are re-read at
+A cluster-scoped store (:meth:`FleetLedger.scoped`) lists only its clusters' files, and a window-scoped store
+(:meth:`FleetLedger.windowed`) lists only the days of its window in the tables partitioned by the hour a query
+filters on, so their queries never open another cluster's or another day's partitions (pruning happens before the
+engine sees the dataset). The manifests are re-read at
 most every ``refresh_seconds``; whenever the set of visible partitions changed, the fleet's *revision* grows,
 and it is what ``hour_coverage.generation`` shows, so caches keyed on the coverage version see every change.
 """
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -29,6 +33,26 @@ from kubetally.ledger.schema import TABLES
 from kubetally.ledger.store import Ledger
 
 DEFAULT_REFRESH_SECONDS = 30.0
+
+WINDOWED_TABLES = frozenset(
+    {"allocations", "allocations_daily", "allocation_pvs", "allocation_lbs", "assets", "hour_coverage"}
+)
+"""The tables partitioned by the UTC day of the column (``hour``, ``day``) that allocation and asset queries bound
+by their window: a window-scoped store lists only the partitions of the window's days in them. The other tables
+(pods by their first hour, runs, the cloud bill) are listed whole: a pod running in the window may have started
+before it."""
+
+WINDOW_STORES = 8
+"""How many window-scoped stores a fleet store keeps (most recently used first)."""
+
+DayRange = tuple[date, date]
+
+
+def window_days(start: datetime, end: datetime) -> DayRange:
+    """The first and last UTC day that the window ``[start, end)`` touches."""
+    first = start.astimezone(UTC).date()
+    last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+    return first, max(first, last)
 
 
 def read_manifests(uri: str, clusters: frozenset[str] | None = None) -> list[Manifest]:
@@ -69,19 +93,28 @@ class FleetLedger(Ledger):
         *,
         clusters: frozenset[str] | None = None,
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
+        days: DayRange | None = None,
+        parent: FleetLedger | None = None,
     ) -> None:
+        """``days`` limits the :data:`WINDOWED_TABLES` to those days' partitions; ``parent`` is the store whose
+        manifests (and revision) a window-scoped store follows instead of listing the fleet itself."""
         self._engine = engine if engine is not None else DuckDBEngine()
         super().__init__(self._engine.connection(), Path(uri), read_only=True)
         self._uri = uri
         self._root = fleet_filesystem(uri)[1]
         self._scope = clusters
+        self._days = None if days is None else (days[0].isoformat(), days[1].isoformat())
+        self._parent = parent
         self._refresh_seconds = refresh_seconds
         self._refresh_lock = threading.Lock()
+        self._stores_lock = threading.Lock()
         self._manifests: list[Manifest] = []
+        self._defined = False
         self._revision = 0
         self._read_at = float("-inf")
         self._scoped: dict[frozenset[str], FleetLedger] = {}
-        self.refresh(force=True)
+        self._windowed: OrderedDict[DayRange, FleetLedger] = OrderedDict()
+        self.refresh(force=parent is None)
 
     @property
     def uri(self) -> str:
@@ -103,7 +136,7 @@ class FleetLedger(Ledger):
 
     def scoped(self, clusters: frozenset[str]) -> FleetLedger:
         """The fleet limited to ``clusters``: a store whose views list only their files (kept for reuse)."""
-        with self._refresh_lock:
+        with self._stores_lock:
             store = self._scoped.get(clusters)
             if store is None:
                 store = FleetLedger(
@@ -112,8 +145,47 @@ class FleetLedger(Ledger):
                 self._scoped[clusters] = store
             return store
 
+    def windowed(self, start: datetime, end: datetime) -> FleetLedger:
+        """This store limited to the days of the window ``[start, end)`` in the :data:`WINDOWED_TABLES`.
+
+        Its views list only those days' partitions, so a query bounded by the window opens no file of another day.
+        It follows this store's manifests and revision (no listing of its own); the last :data:`WINDOW_STORES`
+        are kept for reuse.
+        """
+        days = window_days(start, end)
+        with self._stores_lock:
+            store = self._windowed.get(days)
+            if store is None:
+                store = FleetLedger(self._uri, self._engine.sibling(), clusters=self._scope, days=days, parent=self)
+                self._windowed[days] = store
+                while len(self._windowed) > WINDOW_STORES:
+                    self._windowed.popitem(last=False)
+            self._windowed.move_to_end(days)
+        store.refresh()
+        return store
+
+    def _visible(self, manifest: Manifest) -> bool:
+        if self._days is None or manifest.table not in WINDOWED_TABLES:
+            return True
+        return self._days[0] <= manifest.date <= self._days[1]
+
+    def _snapshot(self) -> tuple[int, list[Manifest]]:
+        with self._refresh_lock:
+            return self._revision, self._manifests
+
     def refresh(self, *, force: bool = False) -> None:
-        """Re-read the manifests (at most every ``refresh_seconds`` unless ``force``) and redefine the views."""
+        """Re-read the manifests (at most every ``refresh_seconds`` unless ``force``); the views follow them.
+
+        A window-scoped store refreshes its parent and takes the window's part of the parent's manifests."""
+        if self._parent is not None:
+            self._parent.refresh(force=force)
+            with self._refresh_lock:
+                revision, manifests = self._parent._snapshot()
+                if revision != self._revision:
+                    self._manifests = [m for m in manifests if self._visible(m)]
+                    self._revision = revision
+                    self._defined = False
+            return
         with self._refresh_lock:
             if not force and time.monotonic() - self._read_at < self._refresh_seconds:
                 return
@@ -123,7 +195,17 @@ class FleetLedger(Ledger):
                 return
             self._revision += 1
             self._manifests = manifests
-            self._engine.define(self._tables(manifests), self._revision)
+            self._defined = False
+
+    def _define(self) -> None:
+        """(Re)define the views over the current manifests, if they changed since the last definition.
+
+        Views are defined on the first query after a change, not at the refresh: a store only used to derive
+        window-scoped stores from never binds a view (DuckDB opens a view's first file to bind it)."""
+        with self._refresh_lock:
+            if not self._defined:
+                self._engine.define(self._tables(self._manifests), self._revision)
+                self._defined = True
 
     def _tables(self, manifests: Sequence[Manifest]) -> dict[str, TableFiles]:
         files: dict[str, list[str]] = {name: [] for name in TABLES}
@@ -140,6 +222,7 @@ class FleetLedger(Ledger):
         """One query over the fleet, on its engine (the manifests re-read first when due)."""
         self._check_open()
         self.refresh()
+        self._define()
         return self._engine.fetch(sql, params)
 
     def publications(self) -> pl.DataFrame:
@@ -163,11 +246,16 @@ class FleetLedger(Ledger):
         )
 
     def close(self) -> None:
-        for store in self._scoped.values():
+        for store in [*self._scoped.values(), *self._windowed.values()]:
             store.close()
         self._engine.close()
         if not self._closed:
             self._closed = True
+
+
+def for_window(reader: Ledger, start: datetime, end: datetime) -> Ledger:
+    """``reader`` limited to the partitions of the window ``[start, end)`` when it is a fleet store; else itself."""
+    return reader.windowed(start, end) if isinstance(reader, FleetLedger) else reader
 
 
 def open_fleet(uri: str, *, engine: str = "duckdb", master: str = "local[2]") -> FleetLedger:
@@ -181,4 +269,12 @@ def open_fleet(uri: str, *, engine: str = "duckdb", master: str = "local[2]") ->
     raise InvalidParameter("engine", f"must be duckdb or spark, got {engine!r}")
 
 
-__all__ = ["DEFAULT_REFRESH_SECONDS", "FleetLedger", "open_fleet", "read_manifests"]
+__all__ = [
+    "DEFAULT_REFRESH_SECONDS",
+    "WINDOWED_TABLES",
+    "FleetLedger",
+    "for_window",
+    "open_fleet",
+    "read_manifests",
+    "window_days",
+]
