@@ -6,8 +6,10 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from polars.testing import assert_frame_equal
 
 from kubetally.ledger.engines import DuckDBEngine
 from kubetally.ledger.fleet import FleetLedger, read_manifests
@@ -60,3 +62,37 @@ def test_an_older_partition_reads_the_added_column_as_null_on_spark(
     assert got["missing"] == dropped
     assert got["n"] == want["n"]
     assert got["total"] == pytest.approx(want["total"], abs=1e-9, rel=1e-12)
+
+
+KUBERNETES_KINDS = {
+    "deployment": "Deployment",
+    "statefulset": "StatefulSet",
+    "daemonset": "DaemonSet",
+    "job": "Job",
+    "replicaset": "ReplicaSet",
+    "rollout": "Rollout",
+}
+PODS_SQL = "SELECT pod_uid, controller_kind, controller, cronjob FROM pods ORDER BY pod_uid"
+
+
+def test_pods_published_by_a_version_4_ledger_read_with_opencost_controller_names(fleet: Path, tmp_path: Path) -> None:
+    """A pods partition in version 4's spelling (``Deployment``, a CronJob's pods as ``CronJob``, no ``cronjob``
+    column) reads as the current spelling, as the ledger migration would rewrite it."""
+    copy = tmp_path / "fleet"
+    shutil.copytree(fleet, copy)
+    manifest = next(m for m in read_manifests(str(copy)) if m.table == "pods")
+    frame = pl.read_parquet(copy / manifest.path)
+    assert frame.filter(pl.col("cronjob").is_not_null()).height > 0, "the demo has CronJobs"
+    old = frame.with_columns(
+        controller_kind=pl.when(pl.col("cronjob").is_not_null())
+        .then(pl.lit("CronJob"))
+        .otherwise(pl.col("controller_kind").replace_strict(KUBERNETES_KINDS, default=None)),
+        controller=pl.coalesce("cronjob", "controller"),
+    ).drop("cronjob")
+    assert set(old.get_column("controller_kind").drop_nulls()) >= {"Deployment", "CronJob"}
+    old.write_parquet(copy / manifest.path, compression="zstd")
+    size = (copy / manifest.path).stat().st_size
+    columns = tuple(c for c in manifest.columns if c != "cronjob")
+    (copy / manifest.directory / MANIFEST).write_bytes(replace(manifest, columns=columns, size_bytes=size).to_json())
+    with FleetLedger(str(fleet), DuckDBEngine()) as current, FleetLedger(str(copy), DuckDBEngine()) as evolved:
+        assert_frame_equal(evolved.fetch(PODS_SQL), current.fetch(PODS_SQL))

@@ -45,13 +45,16 @@ WINDOW_HELP = (
     "before), `<dur> offset <dur>`, or `start,end` as RFC 3339 times (e.g. `2026-11-01T00:00:00Z,2026-11-08T00:00:00Z`)"
 )
 AGGREGATE_HELP = (
-    "comma list of cluster, node, namespace, controllerKind, controller (`deployment:frontend`), pod, container, "
-    "service, providerID, deployment, statefulset, daemonset, job, cronjob, department, environment, owner, "
-    "product, team, label:<key>, annotation:<key>, or all; empty: one allocation per container"
+    "comma list of cluster, node, namespace, controllerKind (lower case as in OpenCost: deployment, statefulset, "
+    "daemonset, job, replicaset, rollout), controller (`deployment:frontend`), pod, container, service, providerID, "
+    "deployment, statefulset, daemonset, job (a CronJob's jobs under the CronJob's name), cronjob (by owning "
+    "CronJob), department, environment, owner, product, team, label:<key>, annotation:<key>, or all; empty: one "
+    "allocation per container"
 )
 FILTER_HELP = (
     'filter language v2, e.g. `namespace:"checkout"`, `label[app]:"web"` (also `label:app:web`), '
-    '`namespace!:"kube-system"`, terms joined with `+` (and) or `|` (or); list_aggregation_values shows the values'
+    '`namespace!:"kube-system"`, `controllerKind:"deployment"` (controllerKind and controllerName ignore case), '
+    "terms joined with `+` (and) or `|` (or); list_aggregation_values shows the values"
 )
 HINTS = {
     "window": WINDOW_HELP,
