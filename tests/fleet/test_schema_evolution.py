@@ -75,10 +75,11 @@ KUBERNETES_KINDS = {
 PODS_SQL = "SELECT pod_uid, controller_kind, controller, cronjob FROM pods ORDER BY pod_uid"
 
 
-def test_pods_published_by_a_version_4_ledger_read_with_opencost_controller_names(fleet: Path, tmp_path: Path) -> None:
-    """A pods partition in version 4's spelling (``Deployment``, a CronJob's pods as ``CronJob``, no ``cronjob``
-    column) reads as the current spelling, as the ledger migration would rewrite it."""
-    copy = tmp_path / "fleet"
+@pytest.fixture(scope="module")
+def version_4_pods(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the fleet whose first pods partition is in version 4's spelling (``Deployment``, a CronJob's pods
+    as ``CronJob``, no ``cronjob`` column)."""
+    copy = tmp_path_factory.mktemp("version-4-pods") / "fleet"
     shutil.copytree(fleet, copy)
     manifest = next(m for m in read_manifests(str(copy)) if m.table == "pods")
     frame = pl.read_parquet(copy / manifest.path)
@@ -94,5 +95,22 @@ def test_pods_published_by_a_version_4_ledger_read_with_opencost_controller_name
     size = (copy / manifest.path).stat().st_size
     columns = tuple(c for c in manifest.columns if c != "cronjob")
     (copy / manifest.directory / MANIFEST).write_bytes(replace(manifest, columns=columns, size_bytes=size).to_json())
-    with FleetLedger(str(fleet), DuckDBEngine()) as current, FleetLedger(str(copy), DuckDBEngine()) as evolved:
-        assert_frame_equal(evolved.fetch(PODS_SQL), current.fetch(PODS_SQL))
+    return copy
+
+
+def test_pods_of_a_version_4_ledger_read_with_opencost_controller_names_on_duckdb(
+    fleet: Path, version_4_pods: Path
+) -> None:
+    with FleetLedger(str(fleet), DuckDBEngine()) as current, FleetLedger(str(version_4_pods), DuckDBEngine()) as old:
+        assert_frame_equal(old.fetch(PODS_SQL), current.fetch(PODS_SQL))
+
+
+def test_pods_of_a_version_4_ledger_read_with_opencost_controller_names_on_spark(
+    fleet: Path, version_4_pods: Path, spark_engine: SparkEngine
+) -> None:
+    with FleetLedger(str(fleet), DuckDBEngine()) as current:
+        want = current.fetch(PODS_SQL)
+    spark = FleetLedger(str(version_4_pods), spark_engine.sibling())
+    got = spark.fetch(PODS_SQL)
+    spark.close()
+    assert_frame_equal(got, want)

@@ -52,28 +52,13 @@ DEPLOYMENT = "deployment"
 STATEFULSET = "statefulset"
 DAEMONSET = "daemonset"
 JOB = "job"
-REPLICASET = "replicaset"
-ROLLOUT = "rollout"
-"""Controller kinds as OpenCost writes them (``controllerKind``): the Kubernetes kind in lower case."""
+"""Controller kinds as OpenCost writes them (``controllerKind``): the Kubernetes kind in lower case (also
+``replicaset`` and ``rollout``)."""
 
-CRONJOB_JOB_NAME = r"^(.+)-(\d{10}|\d{8})$"
+CRONJOB_JOB_NAME = "^(.+)-([0-9]{10}|[0-9]{8})$"
 """A Job name ending in a CronJob's schedule timestamp (8 digits: minutes, batch/v1; 10 digits: seconds,
 batch/v1beta1); group 1 is the name OpenCost reports for the Job (the CronJob's name, in practice). The pattern is
-the same in Python, Polars and DuckDB regular expressions."""
-
-_CRONJOB_JOB_NAME = re.compile(CRONJOB_JOB_NAME)
-
-
-def controller_kind(kind: str | None) -> str | None:
-    """OpenCost's ``controllerKind`` for a Kubernetes owner kind: lower case (``Deployment`` → ``deployment``)."""
-    return kind.lower() if kind else None
-
-
-def job_controller_name(job: str) -> str:
-    """OpenCost's controller name for a Job: its name without a trailing CronJob timestamp
-    (``nightly-29012345`` → ``nightly``; ``migrate-v2`` unchanged)."""
-    match = _CRONJOB_JOB_NAME.match(job)
-    return match.group(1) if match else job
+the same in Python, Polars, DuckDB and Spark (Java) regular expressions, and has no backslash to escape in SQL."""
 
 
 def controller_value(kind: str | None, name: str | None) -> str | None:

@@ -65,10 +65,13 @@ class FleetEngine(Protocol):
 
 def select_list(table: TableFiles, revision: int, present: tuple[str, ...] | None = None) -> list[str]:
     """The view's columns in DuckDB SQL, the revision column replaced, and a column not in ``present`` (the
-    columns of files written before it was added) as a typed null. Pods published by a version-4 ledger (no
-    ``cronjob`` column) read with their controllers renamed as the ledger migration renames them."""
+    columns of files written before it was added) as a typed null. Pods published by a version-4 ledger read
+    with their controllers renamed as the ledger migration renames them (the renaming leaves later rows as they
+    are, so it applies to every file)."""
     columns = []
-    renamed = version_4_controllers_sql() if table.name == "pods" and present and "cronjob" not in present else {}
+    renamed: dict[str, str] = {}
+    if table.name == "pods":
+        renamed = version_4_controllers_sql("NULL" if present is not None and "cronjob" not in present else "cronjob")
     for name, dtype in table.schema.items():
         if name in renamed:
             columns.append(f"{renamed[name]} AS {quote_identifier(name)}")
