@@ -129,9 +129,12 @@ POD_DIMENSIONS = pl.Schema(
         "annotations": STRING_MAP,
         "namespace_labels": STRING_MAP,
         "namespace_annotations": STRING_MAP,
+        "cronjob": pl.String(),
     }
 )
-"""One row per pod: the properties allocations are filtered and aggregated by. ``provider_id`` is the node's."""
+"""One row per pod: the properties allocations are filtered and aggregated by. ``provider_id`` is the node's;
+``controller_kind``, ``controller`` and ``cronjob`` are as in :data:`kubetally.history.PODS` (``cronjob`` last: a
+migrated ledger gains it as its last column)."""
 
 ASSETS = pl.Schema(
     {

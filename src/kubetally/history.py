@@ -75,12 +75,15 @@ PODS = pl.Schema(
         "node": pl.String(),
         "controller_kind": pl.String(),
         "controller": pl.String(),
+        "cronjob": pl.String(),
         "labels": STRING_MAP,
         "annotations": STRING_MAP,
     }
 )
-"""One row per pod. ``node`` is null for a pod never scheduled. ``controller_kind``/``controller`` are the
-top-level owner (a ReplicaSet resolves to its Deployment, a Job to its CronJob); null for a bare pod."""
+"""One row per pod. ``node`` is null for a pod never scheduled. ``controller_kind``/``controller`` are the pod's
+controller as OpenCost names it (docs/query-language.md, "Controllers"): the lower-case kind (``deployment`` for
+the pods of a Deployment's ReplicaSet) and the name, a Job's name without a trailing CronJob timestamp; null for a
+bare pod. ``cronjob`` is the CronJob owning the pod's Job, null otherwise."""
 
 POD_INTERVALS = pl.Schema(
     {

@@ -92,7 +92,7 @@ def test_keys_and_fields(three_hours: dict[str, dict[str, Any]], containers: dic
         assert entry["namespaceLabels"] == properties["namespaceLabels"]
         assert entry["services"] == properties["services"]
         kind = properties.get("controllerKind")
-        lists = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets", "Job": "jobs"}
+        lists = {"deployment": "deployments", "statefulset": "statefulsets", "daemonset": "daemonsets", "job": "jobs"}
         for controller_kind, field in lists.items():
             assert entry[field] == ([properties["controller"]] if kind == controller_kind else [])
 

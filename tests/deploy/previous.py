@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -25,6 +26,33 @@ PREVIOUS = "ed5138a"
 REDEFINED: dict[str, str | None] = {}
 """Allocation fields whose meaning changed since :data:`PREVIOUS`: field → the field now holding the same answer
 (``None``: skip it). Every other field must answer exactly as the previous release did."""
+
+RENAMED_KINDS = {
+    "Deployment": "deployment",
+    "StatefulSet": "statefulset",
+    "DaemonSet": "daemonset",
+    "ReplicaSet": "replicaset",
+    "Rollout": "rollout",
+    "CronJob": "job",
+}
+"""Controller kinds the previous release spelled as Kubernetes does, and OpenCost's spelling since schema version
+5 (docs/query-language.md, "Controllers"): a CronJob's pods became ``job:<cronjob>``; a ``Job:<name>`` loses a
+trailing 8- or 10-digit timestamp."""
+_OLD_CONTROLLER = re.compile(r"(Deployment|StatefulSet|DaemonSet|ReplicaSet|Rollout|CronJob|Job):(.+)")
+_JOB_TIMESTAMP = re.compile(r"(.+)-(?:[0-9]{10}|[0-9]{8})")
+
+
+def renamed_controller(value: str) -> str:
+    """A previous release's ``kind:name`` controller value in this release's spelling (other strings unchanged)."""
+    match = _OLD_CONTROLLER.fullmatch(value)
+    if match is None:
+        return value
+    kind, name = match.groups()
+    if kind == "Job":
+        stripped = _JOB_TIMESTAMP.fullmatch(name)
+        return f"job:{stripped.group(1) if stripped else name}"
+    return f"{RENAMED_KINDS[kind]}:{name}"
+
 
 ONE_THREAD = (
     "import duckdb; _connect = duckdb.connect; "
@@ -96,17 +124,23 @@ def serving_previous(src: Path, db: Path, port: int, log: Path) -> Iterator[str]
 
 
 def _map(value: Any) -> Any:
-    """``value`` with the :data:`REDEFINED` fields renamed or dropped, at any depth."""
+    """``value`` with the :data:`REDEFINED` fields renamed or dropped and controller values in this release's
+    spelling (:func:`renamed_controller`), at any depth."""
     if isinstance(value, dict):
         mapped = {}
         for key, item in value.items():
             name = REDEFINED.get(key, key) if key in REDEFINED else key
             if name is None:
                 continue
-            mapped[name] = _map(item)
+            if name == "controllerKind" and isinstance(item, str):
+                mapped[name] = {"Job": "job", **RENAMED_KINDS}.get(item, item.lower())
+                continue
+            mapped[renamed_controller(name)] = _map(item)
         return mapped
     if isinstance(value, list):
         return [_map(item) for item in value]
+    if isinstance(value, str):
+        return renamed_controller(value)
     return value
 
 

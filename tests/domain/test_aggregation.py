@@ -22,11 +22,12 @@ SIMPLE = [
     ("container", "container", KeySource.COLUMN, "container", None),
     ("service", "service", KeySource.FIRST_OF_LIST, "services", None),
     ("providerID", "providerID", KeySource.COLUMN, "provider_id", None),
-    ("deployment", "deployment", KeySource.CONTROLLER_OF_KIND, "controller", "Deployment"),
-    ("statefulset", "statefulset", KeySource.CONTROLLER_OF_KIND, "controller", "StatefulSet"),
-    ("daemonset", "daemonset", KeySource.CONTROLLER_OF_KIND, "controller", "DaemonSet"),
-    ("job", "job", KeySource.CONTROLLER_OF_KIND, "controller", "Job"),
-    ("cronjob", "cronjob", KeySource.CONTROLLER_OF_KIND, "controller", "CronJob"),
+    ("deployment", "deployment", KeySource.CONTROLLER_OF_KIND, "controller", "deployment"),
+    ("statefulset", "statefulset", KeySource.CONTROLLER_OF_KIND, "controller", "statefulset"),
+    ("daemonset", "daemonset", KeySource.CONTROLLER_OF_KIND, "controller", "daemonset"),
+    ("job", "job", KeySource.CONTROLLER_OF_KIND, "controller", "job"),
+    ("Deployment", "deployment", KeySource.CONTROLLER_OF_KIND, "controller", "deployment"),
+    ("cronjob", "cronjob", KeySource.COLUMN, "cronjob", None),
     ("ControllerKind", "controllerKind", KeySource.COLUMN, "controller_kind", None),
     ("NAMESPACE", "namespace", KeySource.COLUMN, "namespace", None),
     ("providerid", "providerID", KeySource.COLUMN, "provider_id", None),
@@ -152,7 +153,7 @@ def test_names_helpers() -> None:
     assert names.idle_name() == "__idle__"
     assert names.idle_name("c") == "c/__idle__"
     assert names.idle_name("c", "n") == "c/n/__idle__"
-    assert names.controller_value("Deployment", "api") == "Deployment:api"
+    assert names.controller_value("deployment", "api") == "deployment:api"
     assert names.controller_value(None, None) is None
     assert names.is_special("c/__idle__") and names.is_special("__unmounted__")
     assert not names.is_special("kube-system")
@@ -161,14 +162,14 @@ def test_names_helpers() -> None:
 
 AGG_TABLE = """
 CREATE TABLE r (id INTEGER, cluster VARCHAR, namespace VARCHAR, controller VARCHAR, controller_kind VARCHAR,
-                services VARCHAR[], labels MAP(VARCHAR, VARCHAR));
+                cronjob VARCHAR, services VARCHAR[], labels MAP(VARCHAR, VARCHAR));
 INSERT INTO r VALUES
- (1, 'prod', 'api', 'api', 'Deployment', ['api', 'x'], MAP {'app.kubernetes.io/name': 'web', 'team': ''}),
- (2, 'prod', NULL, NULL, NULL, [], NULL),
- (3, 'dev', '', 'cron', 'CronJob', NULL, MAP {'app_kubernetes_io_name': 'batch'}),
- (4, 'dev', 'jobs', 'solo', NULL, ['s'], MAP {});
+ (1, 'prod', 'api', 'api', 'deployment', NULL, ['api', 'x'], MAP {'app.kubernetes.io/name': 'web', 'team': ''}),
+ (2, 'prod', NULL, NULL, NULL, NULL, [], NULL),
+ (3, 'dev', '', 'cron', 'job', 'cron', NULL, MAP {'app_kubernetes_io_name': 'batch'}),
+ (4, 'dev', 'jobs', 'solo', NULL, NULL, ['s'], MAP {});
 """
-AGG_COLUMNS = {name: f"r.{name}" for name in ("cluster", "namespace", "controller", "controller_kind")}
+AGG_COLUMNS = {name: f"r.{name}" for name in ("cluster", "namespace", "controller", "controller_kind", "cronjob")}
 AGG_COLUMNS |= {"services": "r.services", "labels": "r.labels"}
 
 
@@ -183,13 +184,14 @@ def _names(aggregate: str) -> list[str]:
 def test_name_sql_joins_values_and_fills_missing_ones() -> None:
     u = "__unallocated__"
     assert _names("cluster,namespace,controller,service,label:app.kubernetes.io/name,team,cronjob,deployment") == [
-        f"prod/api/Deployment:api/api/web/{u}/{u}/api",
+        f"prod/api/deployment:api/api/web/{u}/{u}/api",
         f"prod/{u}/{u}/{u}/{u}/{u}/{u}/{u}",
-        f"dev/{u}/CronJob:cron/{u}/batch/{u}/cron/{u}",
+        f"dev/{u}/job:cron/{u}/batch/{u}/cron/{u}",
         f"dev/jobs/solo/s/{u}/{u}/{u}/{u}",
     ]
     assert _names("all") == ["__all__"] * 4
-    assert _names("controllerKind") == ["Deployment", u, "CronJob", u]
+    assert _names("controllerKind") == ["deployment", u, "job", u]
+    assert _names("job,cronjob") == [f"{u}/{u}", f"{u}/{u}", "cron/cron", f"{u}/{u}"]
 
 
 def test_sql_for_unavailable_columns_or_no_keys_is_rejected() -> None:

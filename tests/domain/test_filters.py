@@ -35,13 +35,13 @@ CREATE TABLE t (
     namespace_labels MAP(VARCHAR, VARCHAR), namespace_annotations MAP(VARCHAR, VARCHAR)
 );
 INSERT INTO t VALUES
- (1, 'prod', 'n1', 'kube-system', 'coredns-abc', 'coredns', 'coredns', 'Deployment', 'gce://p/n1',
+ (1, 'prod', 'n1', 'kube-system', 'coredns-abc', 'coredns', 'coredns', 'deployment', 'gce://p/n1',
   ['kube-dns'], MAP {'k8s-app': 'kube-dns', 'app.kubernetes.io/name': 'coredns'}, MAP {},
   MAP {'tier': 'system'}, MAP {}),
- (2, 'prod', 'n1', 'api', 'api-7f9', 'api', 'api', 'Deployment', 'gce://p/n1',
+ (2, 'prod', 'n1', 'api', 'api-7f9', 'api', 'api', 'deployment', 'gce://p/n1',
   ['api', 'api-internal'], MAP {'app': 'api', 'team': 'payments'}, MAP {'owner': 'alice'},
   MAP {'tier': 'app'}, MAP {'contact': 'ops'}),
- (3, 'prod', 'n2', 'api', 'api-worker-1', 'worker', 'api-worker', 'StatefulSet', 'gce://p/n2',
+ (3, 'prod', 'n2', 'api', 'api-worker-1', 'worker', 'api-worker', 'statefulset', 'gce://p/n2',
   [], MAP {'app': 'worker', 'team': 'payments'}, MAP {}, MAP {'tier': 'app'}, MAP {'contact': 'ops'}),
  (4, 'dev', 'n3', 'monitoring', 'prometheus-0', 'prometheus', 'prometheus', 'StatefulSet', 'aws:///i-3',
   ['prometheus'], MAP {'app': 'prometheus', 'app_kubernetes_io_name': 'prometheus'},
@@ -97,6 +97,17 @@ CASES: list[tuple[str, set[int]]] = [
     ('controllerName:"api"', {2}),
     ('controllerKind:"StatefulSet"', {3, 4}),
     ('controllerKind:""', {5, 6}),
+    # controllerKind and controllerName ignore case (row 4 keeps an older release's spelling); others do not
+    ('controllerKind:"deployment"', {1, 2}),
+    ('controllerKind:"Deployment"', {1, 2}),
+    ('controllerKind:"STATEFULSET"', {3, 4}),
+    ('controllerKind!:"deployment"', {3, 4, 5, 6}),
+    ('controllerKind~:"SET"', {3, 4}),
+    ('controllerKind<~:"Stateful"', {3, 4}),
+    ('controllerName:"API"', {2}),
+    ('controllerName<~:"Api-"', {3}),
+    ('controllerName~>:"DNS"', {1}),
+    ('namespace:"API"', set()),
     ('Namespace:"api"', {2, 3}),
     # contains, starts with, ends with, and their negations
     ('pod~:"api"', {2, 3}),

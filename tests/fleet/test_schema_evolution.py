@@ -6,9 +6,11 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from polars.testing import assert_frame_equal
 
 from kubetally.errors import LedgerError
 from kubetally.ledger.engines import DuckDBEngine
@@ -81,3 +83,55 @@ def test_a_column_added_by_a_newer_publisher_is_ignored_and_a_newer_format_refus
     (copy / manifest.directory / MANIFEST).write_bytes(replace(newer, fleet_format=FLEET_FORMAT + 1).to_json())
     with pytest.raises(LedgerError, match="newer than this reader"):
         FleetLedger(str(copy))
+
+
+KUBERNETES_KINDS = {
+    "deployment": "Deployment",
+    "statefulset": "StatefulSet",
+    "daemonset": "DaemonSet",
+    "job": "Job",
+    "replicaset": "ReplicaSet",
+    "rollout": "Rollout",
+}
+PODS_SQL = "SELECT pod_uid, controller_kind, controller, cronjob FROM pods ORDER BY pod_uid"
+
+
+@pytest.fixture(scope="module")
+def version_4_pods(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the fleet whose first pods partition is in version 4's spelling (``Deployment``, a CronJob's pods
+    as ``CronJob``, no ``cronjob`` column)."""
+    copy = tmp_path_factory.mktemp("version-4-pods") / "fleet"
+    shutil.copytree(fleet, copy)
+    manifest = next(m for m in read_manifests(str(copy)) if m.table == "pods")
+    frame = pl.read_parquet(copy / manifest.path)
+    assert frame.filter(pl.col("cronjob").is_not_null()).height > 0, "the demo has CronJobs"
+    old = frame.with_columns(
+        controller_kind=pl.when(pl.col("cronjob").is_not_null())
+        .then(pl.lit("CronJob"))
+        .otherwise(pl.col("controller_kind").replace_strict(KUBERNETES_KINDS, default=None)),
+        controller=pl.coalesce("cronjob", "controller"),
+    ).drop("cronjob")
+    assert set(old.get_column("controller_kind").drop_nulls()) >= {"Deployment", "CronJob"}
+    old.write_parquet(copy / manifest.path, compression="zstd")
+    size = (copy / manifest.path).stat().st_size
+    columns = tuple(c for c in manifest.columns if c != "cronjob")
+    (copy / manifest.directory / MANIFEST).write_bytes(replace(manifest, columns=columns, size_bytes=size).to_json())
+    return copy
+
+
+def test_pods_of_a_version_4_ledger_read_with_opencost_controller_names_on_duckdb(
+    fleet: Path, version_4_pods: Path
+) -> None:
+    with FleetLedger(str(fleet), DuckDBEngine()) as current, FleetLedger(str(version_4_pods), DuckDBEngine()) as old:
+        assert_frame_equal(old.fetch(PODS_SQL), current.fetch(PODS_SQL))
+
+
+def test_pods_of_a_version_4_ledger_read_with_opencost_controller_names_on_spark(
+    fleet: Path, version_4_pods: Path, spark_engine: SparkEngine
+) -> None:
+    with FleetLedger(str(fleet), DuckDBEngine()) as current:
+        want = current.fetch(PODS_SQL)
+    spark = FleetLedger(str(version_4_pods), spark_engine.sibling())
+    got = spark.fetch(PODS_SQL)
+    spark.close()
+    assert_frame_equal(got, want)

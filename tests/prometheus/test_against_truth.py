@@ -109,3 +109,15 @@ def test_two_fetches_of_the_same_window_are_bit_identical(prometheus_30: Backfil
     results = [compute(history, prices, BillingPolicy()) for history in histories]
     for name in COST_SCHEMAS:
         assert getattr(results[0], name).equals(getattr(results[1], name)), name
+
+
+def test_controllers_agree_with_the_simulation(prometheus_60: Backfilled) -> None:
+    """Controllers resolved from the owner series are the ones the simulator names by the documented rule
+    (kinds in lower case, a CronJob's pods under kind ``job``, the CronJob in ``cronjob``)."""
+    simulation = prometheus_60.simulations["demo"]
+    pods = PrometheusSource(PrometheusConfig(prometheus_60.url)).fetch(simulation.start, simulation.end).pods
+    fetched = {row[0]: row[1:] for row in pods.select("pod_uid", "controller_kind", "controller", "cronjob").rows()}
+    expected = {p.uid: (p.controller_kind, p.controller, p.cronjob) for p in simulation.pods if p.uid in fetched}
+    assert len(expected) == len(fetched) > 100
+    assert {uid: fetched[uid] for uid in expected} == expected
+    assert {kind for kind, _, cronjob in expected.values() if cronjob} == {"job"}

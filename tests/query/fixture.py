@@ -146,10 +146,10 @@ def pod_rows() -> list[dict[str, Any]]:
         }  # fmt: skip
 
     return [
-        pod("c1", "u1", "a", "web-1", "n1", "Deployment", "web", app="web", team="t1"),
-        pod("c1", "u2", "kube-system", "dns-1", "n1", "DaemonSet", "dns"),
-        pod("c1", "u3", "b", "api-1", "n2", "StatefulSet", "api", team="t2"),
-        pod("c2", "u4", "a", "web-2", "m1", "Deployment", "web", app="web", team="t1"),
+        pod("c1", "u1", "a", "web-1", "n1", "deployment", "web", app="web", team="t1"),
+        pod("c1", "u2", "kube-system", "dns-1", "n1", "daemonset", "dns"),
+        pod("c1", "u3", "b", "api-1", "n2", "statefulset", "api", team="t2"),
+        pod("c2", "u4", "a", "web-2", "m1", "deployment", "web", app="web", team="t1"),
     ]
 
 

@@ -39,7 +39,7 @@ def test_label_alias_and_namespace(ledger: Ledger) -> None:
 
 def test_controller_and_kind_keys(ledger: Ledger) -> None:
     result = totals(ledger, **HIDE, aggregate="controller")
-    assert result == {"Deployment:web": 14.0, "DaemonSet:dns": 2.0, "StatefulSet:api": 10.0, "__unmounted__": 1.0}
+    assert result == {"deployment:web": 14.0, "daemonset:dns": 2.0, "statefulset:api": 10.0, "__unmounted__": 1.0}
     assert totals(ledger, **HIDE, aggregate="deployment") == {
         "web": 14.0,
         "__unallocated__": 12.0,

@@ -13,7 +13,7 @@ from kubetally.errors import InvalidParameter
 from kubetally.focus.reconcile import reconcile
 from kubetally.ledger import Ledger
 from kubetally.ledger.rollup import rollup_select_sql
-from kubetally.ledger.schema import ROLLUP
+from kubetally.ledger.schema import ROLLUP, SCHEMA_VERSION
 from kubetally.query import AllocationQuery
 from kubetally.query.cache import QueryCache
 from kubetally.query.invariant import check_invariant
@@ -286,7 +286,7 @@ def test_a_version_2_ledger_is_migrated_and_then_reconciles(ledger_path: Path) -
         original = contents(ledger)
     downgrade_to_version_2(ledger_path)
     with Ledger.open(ledger_path) as ledger:
-        assert ledger.fetch("SELECT value FROM ledger_meta WHERE key = 'schema_version'").item() == "4"
+        assert ledger.fetch("SELECT value FROM ledger_meta WHERE key = 'schema_version'").item() == str(SCHEMA_VERSION)
         for table, frame in contents(ledger).items():
             assert_frame_equal(frame, original[table], check_exact=True)
         assert ledger.fetch("SELECT count(*) FROM cloud_usage").item() == 0

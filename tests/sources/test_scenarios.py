@@ -96,7 +96,8 @@ def test_demo_has_every_feature(demo: Simulation) -> None:
     assert h.nodes.filter(pl.col("start") > h.start).height >= 1, "a node joins"
     assert h.nodes.filter(pl.col("end") < h.end).height >= 1, "a node leaves"
     kinds = set(h.pods.get_column("controller_kind").drop_nulls())
-    assert {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"} <= kinds
+    assert kinds == {"deployment", "statefulset", "daemonset", "job"}
+    assert h.pods.filter(pl.col("cronjob").is_not_null()).height >= 1, "a CronJob's jobs"
     assert h.pods.filter(pl.col("controller_kind").is_null()).height >= 1, "bare pods"
     containers = h.containers.join(
         h.usage.group_by("cluster", "pod_uid", "container").agg((pl.col("cpu_core_seconds").sum() / 1).alias("used")),
@@ -110,12 +111,12 @@ def test_demo_has_every_feature(demo: Simulation) -> None:
     per_container = running.group_by("cluster", "pod_uid", "container").len()
     assert per_container.filter(pl.col("len") > 1).height >= 1, "restarts"
     stateful = h.pod_intervals.join(h.pods, on=["cluster", "pod_uid"]).filter(
-        pl.col("controller_kind") == "StatefulSet"
+        pl.col("controller_kind") == "statefulset"
     )
     assert stateful.group_by("pod_uid").len().filter(pl.col("len") == 2).height >= 1, "stops and starts again"
     lengths = (
         running.join(h.pods, on=["cluster", "pod_uid"])
-        .filter(pl.col("controller_kind").is_in(["Job", "CronJob"]))
+        .filter(pl.col("controller_kind") == "job")
         .select((pl.col("end") - pl.col("start")).dt.total_seconds().alias("s"))
     )
     assert lengths.filter(pl.col("s") < 60).height >= 1 and lengths.filter(pl.col("s").is_between(60, 299)).height >= 1

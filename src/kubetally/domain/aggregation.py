@@ -15,8 +15,12 @@ from enum import StrEnum
 from kubetally.domain.filter_sql import SqlFragment
 from kubetally.domain.names import (
     ALL,
+    DAEMONSET,
     DEFAULT_LABEL_ALIASES,
+    DEPLOYMENT,
+    JOB,
     SEPARATOR,
+    STATEFULSET,
     UNALLOCATED,
     label_lookup_keys,
 )
@@ -46,8 +50,8 @@ class AggregateKey:
 
     ``name`` is the canonical spelling (``namespace``, ``controllerKind``, ``label:app``); ``property_name`` is the
     OpenCost allocation property it fills; ``column`` the ledger column it reads (``allocations`` columns
-    ``cluster, node, namespace, pod, container``; ``pods`` columns ``controller_kind, controller, services,
-    provider_id, labels, annotations``); ``label`` the label or annotation key as written (MAP keys only) and
+    ``cluster, node, namespace, pod, container``; ``pods`` columns ``controller_kind, controller, cronjob,
+    services, provider_id, labels, annotations``); ``label`` the label or annotation key as written (MAP keys only) and
     ``lookup_keys`` the map keys to try; ``controller_kind`` the kind a CONTROLLER_OF_KIND key selects.
     """
 
@@ -89,14 +93,15 @@ SIMPLE_KEYS: Mapping[str, AggregateKey] = {
         _column("container", "container"),
         AggregateKey("service", KeySource.FIRST_OF_LIST, "services", column="services"),
         _column("providerID", "provider_id"),
-        _controller_of_kind("deployment", "Deployment"),
-        _controller_of_kind("statefulset", "StatefulSet"),
-        _controller_of_kind("daemonset", "DaemonSet"),
-        _controller_of_kind("job", "Job"),
-        _controller_of_kind("cronjob", "CronJob"),
+        _controller_of_kind("deployment", DEPLOYMENT),
+        _controller_of_kind("statefulset", STATEFULSET),
+        _controller_of_kind("daemonset", DAEMONSET),
+        _controller_of_kind("job", JOB),
+        _column("cronjob", "cronjob", "controller"),
     )
 }
-"""Keys without an argument, by lower-case name."""
+"""Keys without an argument, by lower-case name. ``job`` is OpenCost's: every Job's pods, a CronJob's under the
+name of its Jobs without their timestamp; ``cronjob`` is kubetally's roll-up of a CronJob's Jobs by ownership."""
 
 _MAP_PREFIXES = {"label": "labels", "annotation": "annotations"}
 _ALL_WORDS = frozenset({"all"})

@@ -97,6 +97,10 @@ ALLOCATION_FIELDS = FieldSet(
 )
 """Fields of ``/allocation`` filters (OpenCost's allocation fields, plus namespace labels and annotations)."""
 
+CASE_INSENSITIVE_FIELDS = frozenset({"controllerKind", "controllerName"})
+"""Allocation fields compared without regard to case: ``controllerKind:"Deployment"`` matches OpenCost's
+``deployment`` (and the ``Deployment`` spelling of older kubetally releases)."""
+
 ASSET_FIELDS = FieldSet(
     "asset",
     (
@@ -132,6 +136,11 @@ class Comparison:
     @property
     def lookup_keys(self) -> tuple[str, ...]:
         return label_lookup_keys(self.key) if self.key is not None else ()
+
+    @property
+    def folds_case(self) -> bool:
+        """Whether the comparison ignores case (:data:`CASE_INSENSITIVE_FIELDS`)."""
+        return self.field in CASE_INSENSITIVE_FIELDS and self.kind is FieldKind.SCALAR
 
     def __str__(self) -> str:
         key = f"[{self.key}]" if self.key is not None else ""

@@ -42,6 +42,8 @@ def _holds(comparison: Comparison, cell: object, value: str) -> bool:
             subject = _map_value(cell, comparison.lookup_keys)
         else:
             subject = "" if cell is None else str(cell)
+        if comparison.folds_case:
+            return _TESTS[op](subject.lower(), value.lower())
         return _TESTS[op](subject, value)
     elements = _elements(cell)
     if op in (Op.PREFIX, Op.SUFFIX):

@@ -3,7 +3,8 @@
 Semantics (the same as :func:`kubetally.domain.filter_eval.matches`): a missing scalar or map value compares
 as the empty string; a missing list or map has no elements. A comparison with several values holds when the
 operator holds for any value; a negated operator holds when the positive operator holds for none. Map keys are
-looked up as written, then in their Prometheus-sanitised form.
+looked up as written, then in their Prometheus-sanitised form. ``controllerKind`` and ``controllerName`` ignore
+case (:data:`kubetally.domain.filter_ast.CASE_INSENSITIVE_FIELDS`).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ _ANY_ELEMENT_SQL = {
 
 
 def _scalar_subject(comparison: Comparison, expression: str) -> tuple[str, tuple[object, ...]]:
+    if comparison.folds_case:
+        return f"lower(COALESCE({expression}, ''))", ()
     if comparison.key is None:
         return f"COALESCE({expression}, '')", ()
     keys = comparison.lookup_keys
@@ -111,7 +114,7 @@ def _positive(comparison: Comparison, expression: str, value: str) -> tuple[str,
     op = comparison.op.positive
     if comparison.kind is FieldKind.SCALAR:
         subject, params = _scalar_subject(comparison, expression)
-        return _SCALAR_SQL[op].format(subject=subject), (*params, value)
+        return _SCALAR_SQL[op].format(subject=subject), (*params, value.lower() if comparison.folds_case else value)
     if comparison.kind is FieldKind.LIST:
         return _any_element(op, expression, value, keys=False)
     return _any_element(op, f"map_keys({expression})", value, keys=True)

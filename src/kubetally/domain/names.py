@@ -48,6 +48,19 @@ def aggregate_name(values: Iterable[str | None]) -> str:
     return SEPARATOR.join(_part(value) for value in values)
 
 
+DEPLOYMENT = "deployment"
+STATEFULSET = "statefulset"
+DAEMONSET = "daemonset"
+JOB = "job"
+"""Controller kinds as OpenCost writes them (``controllerKind``): the Kubernetes kind in lower case (also
+``replicaset`` and ``rollout``)."""
+
+CRONJOB_JOB_NAME = "^(.+)-([0-9]{10}|[0-9]{8})$"
+"""A Job name ending in a CronJob's schedule timestamp (8 digits: minutes, batch/v1; 10 digits: seconds,
+batch/v1beta1); group 1 is the name OpenCost reports for the Job (the CronJob's name, in practice). The pattern is
+the same in Python, Polars, DuckDB and Spark (Java) regular expressions, and has no backslash to escape in SQL."""
+
+
 def controller_value(kind: str | None, name: str | None) -> str | None:
     """OpenCost's ``controller`` aggregate value ``kind:name`` (``None`` when the pod has no controller)."""
     if not name:

@@ -16,7 +16,7 @@ import polars as pl
 
 from kubetally.errors import LedgerError
 from kubetally.history import STRING_MAP
-from kubetally.ledger.schema import SCHEMA_VERSION, quote_identifier, sql_type
+from kubetally.ledger.schema import SCHEMA_VERSION, quote_identifier, sql_type, version_4_controllers_sql
 
 REVISION_COLUMN = ("hour_coverage", "generation")
 """The column a fleet view replaces by the fleet revision (see :mod:`kubetally.ledger.fleet`)."""
@@ -65,10 +65,17 @@ class FleetEngine(Protocol):
 
 def select_list(table: TableFiles, revision: int, present: tuple[str, ...] | None = None) -> list[str]:
     """The view's columns in DuckDB SQL, the revision column replaced, and a column not in ``present`` (the
-    columns of files written before it was added) as a typed null."""
+    columns of files written before it was added) as a typed null. Pods published by a version-4 ledger read
+    with their controllers renamed as the ledger migration renames them (the renaming leaves later rows as they
+    are, so it applies to every file)."""
     columns = []
+    renamed: dict[str, str] = {}
+    if table.name == "pods":
+        renamed = version_4_controllers_sql("NULL" if present is not None and "cronjob" not in present else "cronjob")
     for name, dtype in table.schema.items():
-        if (table.name, name) == REVISION_COLUMN:
+        if name in renamed:
+            columns.append(f"{renamed[name]} AS {quote_identifier(name)}")
+        elif (table.name, name) == REVISION_COLUMN:
             columns.append(f"CAST({revision} AS BIGINT) AS {quote_identifier(name)}")
         elif present is not None and name not in present:
             columns.append(f"CAST(NULL AS {sql_type(dtype)}) AS {quote_identifier(name)}")

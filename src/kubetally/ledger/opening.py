@@ -28,6 +28,7 @@ from kubetally.ledger.schema import (
     ddl,
     quote_identifier,
     sql_type,
+    version_4_controllers_sql,
 )
 
 DUCKDB_MAGIC = b"DUCK"
@@ -227,7 +228,15 @@ def add_bill_acceptances(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(create_table_sql(TABLES["bill_acceptances"])).fetchall()
 
 
-MIGRATIONS = {1: _build_rollup, 2: _no_data_change, 3: add_bill_acceptances}
+def rename_controllers(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 4 → 5: controller kinds in lower case; a Job's name without its CronJob timestamp; a CronJob's
+    pods become its Job's (kind ``job``, the CronJob's name, which is the Job's name without the timestamp), the
+    CronJob kept in ``cronjob`` (added empty by :func:`add_missing`)."""
+    assignments = ", ".join(f"{column} = {sql}" for column, sql in version_4_controllers_sql("cronjob").items())
+    connection.execute(f"UPDATE pods SET {assignments} WHERE controller_kind IS NOT NULL").fetchall()
+
+
+MIGRATIONS = {1: _build_rollup, 2: _no_data_change, 3: add_bill_acceptances, 4: rename_controllers}
 """Schema version → the data step bringing a ledger of that version to the next one (after :func:`add_missing`
 has created every missing table and column)."""
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kubetally.costs import COST_SCHEMAS
+from kubetally.domain.names import CRONJOB_JOB_NAME
 from kubetally.errors import LedgerError
 from kubetally.history import STRING_MAP, TIME
 
@@ -166,12 +167,28 @@ asset, reconciled range and basis, the bill amount accepted."""
 LEDGER_META = pl.Schema({"key": pl.String(), "value": pl.String()})
 """Key/value facts about the ledger file itself: ``schema_version`` and ``generation``."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The version of the table layout below. An older ledger is migrated when opened for writing
 (:func:`kubetally.ledger.opening.migrate`): missing tables are created and missing columns added (numeric
 columns of the fact and rollup tables as 0, others null); a version-1 ledger also gets its ``allocations_daily``
 built from its hourly rows. Version 2 lacked the bill adjustment columns and the cloud tables' newer columns; version 3
-lacked ``bill_acceptances``. A newer version is refused."""
+lacked ``bill_acceptances``; version 4 spelled controller kinds as Kubernetes does (``Deployment``, a CronJob's pods
+under ``CronJob``) and lacked ``pods.cronjob``. A newer version is refused."""
+
+
+def version_4_controllers_sql(cronjob: str = "NULL") -> dict[str, str]:
+    """SQL expressions over a version-4 ``pods`` row giving its version-5 ``controller_kind``, ``controller`` and
+    ``cronjob`` (OpenCost's naming, docs/query-language.md "Controllers"): kinds in lower case, a CronJob's pods
+    under kind ``job`` with the CronJob kept in ``cronjob`` (its name is its Jobs' name without the timestamp), a
+    Job's name without its timestamp. ``cronjob`` is the value a row that is not a CronJob's keeps.
+    ``regexp_extract`` reads the same in DuckDB and Spark SQL."""
+    stripped = f"regexp_extract(controller, '{CRONJOB_JOB_NAME}', 1)"
+    return {
+        "controller_kind": "CASE WHEN controller_kind IN ('Job', 'CronJob') THEN 'job' ELSE lower(controller_kind) END",
+        "controller": f"CASE WHEN controller_kind = 'Job' AND {stripped} <> '' THEN {stripped} ELSE controller END",
+        "cronjob": f"CASE WHEN controller_kind = 'CronJob' THEN controller ELSE {cronjob} END",
+    }
+
 
 HOUR_COVERAGE = pl.Schema(
     {"cluster": pl.String(), "hour": TIME, "generation": pl.Int64(), "run_id": pl.String()},

@@ -53,13 +53,16 @@ WINDOW_HELP = (
 AGGREGATE_HELP = (
     f"comma list of {', '.join(key.name for key in SIMPLE_KEYS.values())}, "
     f"{', '.join(DEFAULT_LABEL_ALIASES)} (each reads its label), label:<key>, annotation:<key>, or all; "
-    "`controller` values are `kind:name`; empty: one allocation per container"
+    "controllerKind values are lower case as in OpenCost (deployment, statefulset, daemonset, job, replicaset, "
+    "rollout), `controller` values are `kind:name` (`deployment:frontend`), `job` puts a CronJob's jobs under the "
+    "CronJob's name, `cronjob` groups by owning CronJob; empty: one allocation per container"
 )
 """The aggregates get_allocation_costs accepts, from the domain's aggregation table."""
 FILTER_HELP = (
     f'filter language v2 over the fields {ALLOCATION_FIELDS.describe()}, e.g. `namespace:"checkout"`, '
-    '`label[app]:"web"` (also `label:app:web`), `namespace!:"kube-system"`, terms joined with `+` (and) or `|` '
-    "(or); list_aggregation_values shows the values"
+    '`label[app]:"web"` (also `label:app:web`), `namespace!:"kube-system"`, `controllerKind:"deployment"` '
+    "(controllerKind and controllerName ignore case), terms joined with `+` (and) or `|` (or); "
+    "list_aggregation_values shows the values"
 )
 ASSET_FILTER_HELP = (
     f'Asset filter v2 over the fields {ASSET_FIELDS.describe()}, e.g. `cluster:"prod-eu"` or `name:"pv-data"`'

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from kubetally.domain.names import DAEMONSET, DEPLOYMENT, JOB, STATEFULSET
 from kubetally.domain.window import Window, parse_duration
 from kubetally.errors import InvalidAggregate, InvalidFilter, InvalidParameter, InvalidWindow
 from kubetally.query.allocation import Reader, group_spec, grouped_frame
@@ -79,10 +80,10 @@ SERIES: dict[str, str] = {
 """Hourly series of costDataModel: field → SQL value per container-hour (averages over the running time)."""
 
 CONTROLLER_LISTS: dict[str, str] = {
-    "deployments": "Deployment",
-    "daemonsets": "DaemonSet",
-    "statefulsets": "StatefulSet",
-    "jobs": "Job",
+    "deployments": DEPLOYMENT,
+    "daemonsets": DAEMONSET,
+    "statefulsets": STATEFULSET,
+    "jobs": JOB,
 }
 """costDataModel controller lists and the controller kind each holds."""
 

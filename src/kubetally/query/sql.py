@@ -182,6 +182,7 @@ KEY_COLUMNS: dict[str, str] = {
         for column in (
             "controller_kind",
             "controller",
+            "cronjob",
             "services",
             "labels",
             "annotations",

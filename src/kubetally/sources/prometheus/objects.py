@@ -8,6 +8,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from kubetally.domain.names import CRONJOB_JOB_NAME, JOB
+
 NONE = "<none>"
 NODE_ATTRIBUTES = {
     "instance_type": ("node_kubernetes_io_instance_type", "beta_kubernetes_io_instance_type"),
@@ -85,8 +87,25 @@ def _owners(r: Results) -> pl.DataFrame:
     return pl.concat(parts).unique(["cluster", "namespace", "owner_kind", "owner_name"], keep="last")
 
 
+def controller_columns() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """``controller_kind``, ``controller`` and ``cronjob`` from a pod's owner (``owner_kind``, ``owner_name``)
+    and that owner's own owner (``top_kind``, ``top_name``), as OpenCost names controllers: a ReplicaSet's pods
+    belong to its owner (``deployment``, ``rollout``) or, unowned, to the ``replicaset``; a Job's pods to the
+    ``job`` named without a trailing CronJob timestamp, and to the Job's CronJob in ``cronjob``; any other owner
+    kind in lower case."""
+    job = pl.col("owner_kind") == "Job"
+    kind = pl.when(job).then(pl.lit(JOB)).otherwise(pl.coalesce("top_kind", "owner_kind").str.to_lowercase())
+    name = (
+        pl.when(job)
+        .then(pl.col("owner_name").str.replace(CRONJOB_JOB_NAME, "${1}"))
+        .otherwise(pl.coalesce("top_name", "owner_name"))
+    )
+    cronjob = pl.when(job & (pl.col("top_kind") == "CronJob")).then(pl.col("top_name"))
+    return kind.alias("controller_kind"), name.alias("controller"), cronjob.alias("cronjob")
+
+
 def pod_table(r: Results) -> pl.DataFrame:
-    """``pods`` with the top-level controller resolved through ReplicaSet and Job owners."""
+    """``pods`` with the controller resolved through ReplicaSet and Job owners (:func:`controller_columns`)."""
     keys = ["cluster", "uid"]
     info = r["pod_info"].unique(keys, keep="last").select("cluster", "namespace", "pod", "uid", blank("node"))
     owner = r["pod_owner"].unique(keys, keep="last").select(*keys, blank("owner_kind"), blank("owner_name"))
@@ -103,8 +122,7 @@ def pod_table(r: Results) -> pl.DataFrame:
         "pod",
         pl.col("uid").alias("pod_uid"),
         "node",
-        pl.coalesce("top_kind", "owner_kind").alias("controller_kind"),
-        pl.coalesce("top_name", "owner_name").alias("controller"),
+        *controller_columns(),
         pl.col("labels").fill_null(empty),
         pl.col("annotations").fill_null(empty),
     )

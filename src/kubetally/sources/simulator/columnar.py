@@ -45,6 +45,7 @@ def to_history(sim: Simulation) -> ClusterHistory:
                     "node": p.node,
                     "controller_kind": p.controller_kind,
                     "controller": p.controller,
+                    "cronjob": p.cronjob,
                     "labels": _map(p.labels),
                     "annotations": _map(p.annotations),
                 }

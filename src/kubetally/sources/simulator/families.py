@@ -204,7 +204,7 @@ def controller_owners(kind: str) -> Callable[[Simulation], Iterator[Series]]:
             if not spans:
                 continue
             span = (min(s for s, _ in spans), max(e for _, e in spans))
-            top = p.controller_kind if p.controller_kind != kind else None
+            top = p.top_kind if p.top_kind != kind else None
             column = "replicaset" if kind == "ReplicaSet" else "job_name"
             yield Series(
                 {
@@ -212,7 +212,7 @@ def controller_owners(kind: str) -> Callable[[Simulation], Iterator[Series]]:
                     "namespace": namespace,
                     column: name,
                     "owner_kind": top or "<none>",
-                    "owner_name": (p.controller if top else None) or "<none>",
+                    "owner_name": (p.top_name if top else None) or "<none>",
                     "owner_is_controller": "true" if top else "<none>",
                 },
                 [span],

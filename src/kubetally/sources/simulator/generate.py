@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -80,6 +81,23 @@ def simulate(
     for cluster in scenario.clusters:
         builder.add_cluster(cluster)
     return builder.finish()
+
+
+_CRON_TIMESTAMP = re.compile(r"(.+)-(?:[0-9]{10}|[0-9]{8})")
+
+
+def ledger_controller(kind: str, workload: str, owner: str | None) -> tuple[str | None, str | None, str | None]:
+    """(controller_kind, controller, cronjob) a ledger reports for a pod of a ``kind`` workload whose owner
+    reference names ``owner``, by docs/query-language.md "Controllers" (OpenCost's naming): the lower-case
+    workload kind and name; for a Job's pods kind ``job`` and the Job's name without a trailing 8- or 10-digit
+    timestamp, the CronJob's name in ``cronjob``; nothing for a bare pod."""
+    if kind == "Pod":
+        return None, None, None
+    if kind in ("Job", "CronJob"):
+        job = owner or workload
+        match = _CRON_TIMESTAMP.fullmatch(job)
+        return "job", match.group(1) if match else job, workload if kind == "CronJob" else None
+    return kind.lower(), workload, None
 
 
 def _stable_hex(*parts: object) -> str:
@@ -311,6 +329,7 @@ class _Builder:
             owner = ("Job", name.rsplit("-", 1)[0])
         elif kind == "Pod":
             owner = (None, None)
+        controller = ledger_controller(kind, workload.name, owner[1])
         claims = self.add_claims(cluster, workload, name, life)
         e = workload.egress
         self.egress.append(
@@ -332,10 +351,13 @@ class _Builder:
             name=name,
             uid=uid,
             node=node.name if node is not None else None,
-            controller_kind=top[0],
-            controller=top[1],
+            top_kind=top[0],
+            top_name=top[1],
             owner_kind=owner[0],
             owner_name=owner[1],
+            controller_kind=controller[0],
+            controller=controller[1],
+            cronjob=controller[2],
             labels=labels,
             annotations=dict(workload.annotations),
             index=len(self.pods),

@@ -61,17 +61,25 @@ class SimContainer:
 
 @dataclass
 class SimPod:
-    """``life`` is when the pod object exists (its kube-state-metrics series); ``running`` when it runs."""
+    """``life`` is when the pod object exists (its kube-state-metrics series); ``running`` when it runs.
+
+    ``owner_kind``/``owner_name`` are the pod's owner reference and ``top_kind``/``top_name`` the top of its
+    owner chain, as Kubernetes spells them (``ReplicaSet`` → ``Deployment``, ``Job`` → ``CronJob``);
+    ``controller_kind``/``controller``/``cronjob`` the pod's controller as a ledger reports it (OpenCost's naming).
+    """
 
     cluster: str
     namespace: str
     name: str
     uid: str
     node: str | None
-    controller_kind: str | None
-    controller: str | None
+    top_kind: str | None
+    top_name: str | None
     owner_kind: str | None
     owner_name: str | None
+    controller_kind: str | None
+    controller: str | None
+    cronjob: str | None
     labels: dict[str, str]
     annotations: dict[str, str]
     index: int
