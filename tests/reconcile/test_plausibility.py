@@ -78,5 +78,5 @@ def test_a_version_3_ledger_gains_the_acceptances_table(ledger_path: Path) -> No
     connection.execute("UPDATE ledger_meta SET value = '3' WHERE key = 'schema_version'")
     connection.close()
     with Ledger.open(ledger_path) as ledger:
-        assert ledger.fetch("SELECT value FROM ledger_meta WHERE key = 'schema_version'").item() == "4"
+        assert ledger.fetch("SELECT value FROM ledger_meta WHERE key = 'schema_version'").item() == "5"
         assert ledger.fetch("SELECT count(*) FROM bill_acceptances").item() == 0

@@ -227,7 +227,17 @@ def add_bill_acceptances(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(create_table_sql(TABLES["bill_acceptances"])).fetchall()
 
 
-MIGRATIONS = {1: _build_rollup, 2: _no_data_change, 3: add_bill_acceptances}
+def add_running_bounds(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 4 → 5: ``running_start``/``running_end`` (added null by :func:`add_missing`). Hourly rows keep
+    them null, which readers take as the bucket's bounds; rollup rows get their day's bounds the same way, from
+    ``first_hour`` and ``last_hour``, so that the rollup stays equal to a fresh aggregation of the hourly rows."""
+    connection.execute(
+        f"UPDATE {ROLLUP} SET running_start = coalesce(running_start, first_hour), "
+        "running_end = coalesce(running_end, last_hour + INTERVAL 1 HOUR)"
+    ).fetchall()
+
+
+MIGRATIONS = {1: _build_rollup, 2: _no_data_change, 3: add_bill_acceptances, 4: add_running_bounds}
 """Schema version → the data step bringing a ledger of that version to the next one (after :func:`add_missing`
 has created every missing table and column)."""
 
