@@ -74,12 +74,20 @@ ALLOCATIONS = pl.Schema(
         "ram_bill_adjustment": pl.Float64(),
         "gpu_bill_adjustment": pl.Float64(),
         "pv_bill_adjustment": pl.Float64(),
+        "running_start": TIME,
+        "running_end": TIME,
     }
 )
 """``running_minutes`` is the billed running time of the container in the bucket (after minimum runtime);
 request/usage averages are over that running time (0 when it did not run). ``network_cost`` is the sum of the
 three class costs plus priced unclassified egress. ``*_bill_adjustment`` (last, so that a migrated ledger has
-the same column order as a new one) are 0 from the engine: reconciling a cloud bill sets them."""
+the same column order as a new one) are 0 from the engine: reconciling a cloud bill sets them.
+
+``running_start``/``running_end`` (appended last for the same reason) are the first and the last instant of the
+row's charged time within its bucket: of a workload row, the container's running intervals (and its waiting
+intervals when reserved waiting is charged); of an idle row, the node's existence. They are null where the row has
+no such time (unmounted rows, rows with only storage, load balancer or network cost, rows written before schema
+version 5): readers take the bucket's bounds then."""
 
 ALLOCATION_PVS = pl.Schema(
     {

@@ -52,7 +52,7 @@ def test_a_ledger_of_the_previous_release_answers_unchanged_in_the_image(image: 
     with container(args, image=image, name=f"kubetally-previous-{port}") as name:
         wait_http(f"http://127.0.0.1:{port}/readyz", name)
         same_answers(old, answers(f"http://127.0.0.1:{port}", window))
-    assert _schema_version(db) == SCHEMA_VERSION == 5
+    assert _schema_version(db) == SCHEMA_VERSION == 6
 
 
 def _bytes(url: str, window: str, auth: tuple[str, str] | None) -> list[bytes]:

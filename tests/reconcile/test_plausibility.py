@@ -10,6 +10,7 @@ import pytest
 
 from kubetally.focus.reconcile import reconcile_bill
 from kubetally.ledger import Ledger
+from kubetally.ledger.schema import SCHEMA_VERSION
 from tests.reconcile.conftest import demo_bill, focus_rows
 from tests.runner import kubetally
 
@@ -78,5 +79,5 @@ def test_a_version_3_ledger_gains_the_acceptances_table(ledger_path: Path) -> No
     connection.execute("UPDATE ledger_meta SET value = '3' WHERE key = 'schema_version'")
     connection.close()
     with Ledger.open(ledger_path) as ledger:
-        assert ledger.fetch("SELECT value FROM ledger_meta WHERE key = 'schema_version'").item() == "4"
+        assert ledger.fetch("SELECT value FROM ledger_meta WHERE key = 'schema_version'").item() == str(SCHEMA_VERSION)
         assert ledger.fetch("SELECT count(*) FROM bill_acceptances").item() == 0

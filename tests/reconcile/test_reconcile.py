@@ -264,10 +264,10 @@ def test_a_charge_period_of_several_days_is_spread_across_them_and_applied_day_b
     assert spread == pytest.approx(estimate * 0.5, rel=REL)
 
 
-V2_DROPPED = {
-    "allocations": ("cpu_bill_adjustment", "ram_bill_adjustment", "gpu_bill_adjustment", "pv_bill_adjustment"),
-    ROLLUP: ("cpu_bill_adjustment", "ram_bill_adjustment", "gpu_bill_adjustment", "pv_bill_adjustment"),
-}
+RUNNING_BOUNDS = ("running_start", "running_end")
+"""Columns of version 5, which a version-2 ledger lacks too (migrated, its rows keep them null)."""
+V2_COLUMNS = (*(f"{r}_bill_adjustment" for r in ("cpu", "ram", "gpu", "pv")), *RUNNING_BOUNDS)
+V2_DROPPED = {"allocations": V2_COLUMNS, ROLLUP: V2_COLUMNS}
 
 
 def downgrade_to_version_2(path: Path) -> None:
@@ -288,7 +288,8 @@ def test_a_version_2_ledger_is_migrated_and_then_reconciles(ledger_path: Path) -
     with Ledger.open(ledger_path) as ledger:
         assert ledger.fetch("SELECT value FROM ledger_meta WHERE key = 'schema_version'").item() == str(SCHEMA_VERSION)
         for table, frame in contents(ledger).items():
-            assert_frame_equal(frame, original[table], check_exact=True)
+            unchanged = [c for c in frame.columns if c not in RUNNING_BOUNDS]
+            assert_frame_equal(frame.select(unchanged), original[table].select(unchanged), check_exact=True)
         assert ledger.fetch("SELECT count(*) FROM cloud_usage").item() == 0
         start, end = billed(ledger)
         report = reconcile(ledger, start, end)

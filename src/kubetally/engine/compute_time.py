@@ -9,11 +9,13 @@ from kubetally.engine.ids import CONTAINER_KEY, Keys
 from kubetally.engine.resources import PRICE, PRICE_UNIT, QUANTITY_HOURS, REQUEST, RESOURCES, USAGE
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
 from kubetally.errors import InvalidHistory
-from kubetally.history import ClusterHistory
+from kubetally.history import TIME, ClusterHistory
 
 
 def running_time(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> pl.LazyFrame:
-    """R1: per ``cid`` and bucket, running seconds, billed seconds and charged waiting seconds.
+    """R1: per ``cid`` and bucket, running seconds, billed seconds and charged waiting seconds, and
+    ``running_start``/``running_end``: the first and last instant of the charged intervals (running, and waiting
+    when reserved waiting is charged) within the bucket.
 
     Only buckets with billed time or charged waiting time are kept.
     """
@@ -22,6 +24,7 @@ def running_time(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
     r = pl.col("running_seconds")
     billed = pl.when((r > 0) & (r < minimum)).then(pl.lit(minimum)).otherwise(r).clip(upper_bound=SECONDS_PER_HOUR)
     charged_waiting = pl.col("waiting_seconds") if policy.charge_reserved_waiting else pl.lit(0.0)
+    charged = running | pl.lit(policy.charge_reserved_waiting)
     intervals = history.container_intervals.lazy().join(
         keys.containers.lazy().select(*CONTAINER_KEY, "cid"), on=CONTAINER_KEY, how="inner"
     )
@@ -31,6 +34,8 @@ def running_time(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
         .agg(
             pl.col("seconds").filter(running).sum().alias("running_seconds"),
             pl.col("seconds").filter(~running).sum().alias("waiting_seconds"),
+            pl.col("lo_us").filter(charged).min().cast(TIME).alias("running_start"),
+            pl.col("hi_us").filter(charged).max().cast(TIME).alias("running_end"),
         )
         .with_columns(billed.alias("billed_seconds"), charged_waiting.alias("charged_waiting_seconds"))
         .filter((pl.col("billed_seconds") > 0) | (pl.col("charged_waiting_seconds") > 0))
@@ -53,7 +58,8 @@ def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
     Requests are reported on every such row (a charged waiting container holds its request); usage averages
     and maxima are over the running time, 0 when the container did not run.
 
-    Columns: ``cid``, ``hour``, ``nid``, ``running_minutes``, the request/usage averages and maxima, the
+    Columns: ``cid``, ``hour``, ``nid``, ``running_minutes``, ``running_start``/``running_end``, the request/usage
+    averages and maxima, the
     quantity-hours and the unadjusted ``*_cost`` of CPU, RAM and GPU. ``cpu_cost`` is null where the container's
     pod has no priced node (see :func:`check_priced`).
     """
@@ -104,6 +110,8 @@ def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
         "hour",
         "nid",
         "running_minutes",
+        "running_start",
+        "running_end",
         *REQUEST.values(),
         *USAGE.values(),
         "cpu_core_usage_max",

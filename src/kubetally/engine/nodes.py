@@ -7,7 +7,7 @@ import polars as pl
 from kubetally.engine.ids import Keys
 from kubetally.engine.resources import ADJUSTMENTS, COSTS, PRICE, PRICE_UNIT, QUANTITY_HOURS, RESOURCES
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
-from kubetally.history import ClusterHistory
+from kubetally.history import TIME, ClusterHistory
 
 NODE_KEY = ["nid", "hour"]
 CAPACITY = {"cpu": "cpu_cores", "ram": "ram_bytes", "gpu": "gpu_count"}
@@ -16,7 +16,8 @@ PRICE_ATTRIBUTES = ["cluster", "node", "preemptible", "discount", "price_source"
 
 
 def node_hours(history: ClusterHistory, keys: Keys) -> pl.LazyFrame:
-    """R4: per node and bucket with existence, ``node_hours``, capacity-hours, unit prices and resource costs.
+    """R4: per node and bucket with existence, ``node_hours``, the first and last instant of that existence
+    (``running_start``/``running_end``), capacity-hours, unit prices and resource costs.
 
     Capacity-hours are Σ capacity x overlap over the node's existence intervals (capacity x ``node_hours`` when
     the node's size does not change); attributes are those of the latest interval in the bucket.
@@ -28,7 +29,13 @@ def node_hours(history: ClusterHistory, keys: Keys) -> pl.LazyFrame:
         explode_hours(history.nodes.lazy().join(nids, on=["cluster", "node"], how="inner"))
         .sort([*NODE_KEY, "lo_us"])
         .group_by(NODE_KEY)
-        .agg(hours.sum().alias("node_hours"), *capacity_hours, *[pl.col(a).last() for a in ATTRIBUTES])
+        .agg(
+            hours.sum().alias("node_hours"),
+            pl.col("lo_us").min().cast(TIME).alias("running_start"),
+            pl.col("hi_us").max().cast(TIME).alias("running_end"),
+            *capacity_hours,
+            *[pl.col(a).last() for a in ATTRIBUTES],
+        )
         .filter(pl.col("node_hours") > 0)
         .join(keys.nodes.lazy().select("nid", *PRICE_ATTRIBUTES), on="nid", how="left", maintain_order="left")
         .with_columns(
@@ -86,6 +93,8 @@ def idle_rows(rows: pl.LazyFrame, nodes: pl.LazyFrame) -> pl.LazyFrame:
             "hour",
             "node",
             (pl.col("node_hours") * 60.0).alias("running_minutes"),
+            "running_start",
+            "running_end",
             *[
                 (pl.col(QUANTITY_HOURS[res]) - pl.col(f"__qty_{res}")).clip(lower_bound=0.0).alias(QUANTITY_HOURS[res])
                 for res in RESOURCES

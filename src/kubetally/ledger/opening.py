@@ -236,7 +236,23 @@ def rename_controllers(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"UPDATE pods SET {assignments} WHERE controller_kind IS NOT NULL").fetchall()
 
 
-MIGRATIONS = {1: _build_rollup, 2: _no_data_change, 3: add_bill_acceptances, 4: rename_controllers}
+def add_running_bounds(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 5 → 6: ``running_start``/``running_end`` (added null by :func:`add_missing`). Hourly rows keep
+    them null, which readers take as the bucket's bounds; rollup rows get their day's bounds the same way, from
+    ``first_hour`` and ``last_hour``, so that the rollup stays equal to a fresh aggregation of the hourly rows."""
+    connection.execute(
+        f"UPDATE {ROLLUP} SET running_start = coalesce(running_start, first_hour), "
+        "running_end = coalesce(running_end, last_hour + INTERVAL 1 HOUR)"
+    ).fetchall()
+
+
+MIGRATIONS = {
+    1: _build_rollup,
+    2: _no_data_change,
+    3: add_bill_acceptances,
+    4: rename_controllers,
+    5: add_running_bounds,
+}
 """Schema version → the data step bringing a ledger of that version to the next one (after :func:`add_missing`
 has created every missing table and column)."""
 

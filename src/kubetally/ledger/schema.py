@@ -167,13 +167,15 @@ asset, reconciled range and basis, the bill amount accepted."""
 LEDGER_META = pl.Schema({"key": pl.String(), "value": pl.String()})
 """Key/value facts about the ledger file itself: ``schema_version`` and ``generation``."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The version of the table layout below. An older ledger is migrated when opened for writing
 (:func:`kubetally.ledger.opening.migrate`): missing tables are created and missing columns added (numeric
 columns of the fact and rollup tables as 0, others null); a version-1 ledger also gets its ``allocations_daily``
 built from its hourly rows. Version 2 lacked the bill adjustment columns and the cloud tables' newer columns; version 3
 lacked ``bill_acceptances``; version 4 spelled controller kinds as Kubernetes does (``Deployment``, a CronJob's pods
-under ``CronJob``) and lacked ``pods.cronjob``. A newer version is refused."""
+under ``CronJob``) and lacked ``pods.cronjob``; version 5 lacked ``running_start``/``running_end`` (its hourly
+rows keep them null, which readers take as the bucket's bounds, and its rollup rows get their days' first and last
+bucket bounds). A newer version is refused."""
 
 
 def version_4_controllers_sql(cronjob: str = "NULL") -> dict[str, str]:
@@ -236,14 +238,27 @@ def product_column(average: str) -> str:
     return average.removesuffix(AVERAGE_SUFFIX) + "_minutes"
 
 
+RUNNING_BOUNDS: dict[str, str] = {
+    "running_start": "coalesce(running_start, hour)",
+    "running_end": "coalesce(running_end, hour + INTERVAL 1 HOUR)",
+}
+"""The first and last charged instant of an hourly ``allocations`` row in SQL: the stored value, or the bucket's
+bounds for a row that has none (unmounted rows, rows written before schema version 5)."""
+
+
 def _rollup_columns(hourly: pl.Schema) -> tuple[RollupColumn, ...]:
     """The rollup of ``hourly`` by UTC day: strings are keys, ``hour`` becomes ``day`` (the start of its UTC day)
-    plus ``first_hour``/``last_hour``, ``*_max`` are max'ed, ``*_average`` become their minute-weighted sums
+    plus ``first_hour``/``last_hour``, ``running_start``/``running_end`` are the day's first and last charged
+    instants (:data:`RUNNING_BOUNDS`), ``*_max`` are max'ed, ``*_average`` become their minute-weighted sums
     (:func:`product_column`, so that Σ average x running minutes is exact), other numbers are summed and
     ``price_source`` is the smallest one of the day."""
     columns: list[RollupColumn] = []
     for name, dtype in hourly.items():
-        if name == "hour":
+        if name == "running_start":
+            columns.append(RollupColumn(name, dtype, f"min({RUNNING_BOUNDS[name]})", False))
+        elif name == "running_end":
+            columns.append(RollupColumn(name, dtype, f"max({RUNNING_BOUNDS[name]})", False))
+        elif name == "hour":
             columns.append(RollupColumn("day", dtype, "date_trunc('day', hour)", True))
             columns.append(RollupColumn("first_hour", dtype, "min(hour)", False))
             columns.append(RollupColumn("last_hour", dtype, "max(hour)", False))

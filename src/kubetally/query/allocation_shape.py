@@ -1,8 +1,10 @@
 """Rows summed per set and name, then written as OpenCost Allocation objects (opencost-compat §5).
 
-Derived fields: ``minutes`` spans the first to the last hour bucket of the allocation within its set;
-``cpuCores = cpuCoreHours / hours`` (likewise RAM, GPU, PV); request and usage averages are Σ average x running
-minutes / ``minutes`` (time-weighted, so an aggregate's average is the sum of its members'); efficiency is
+Derived fields: ``window`` is the set; ``start``/``end`` are the first and last charged (running) instant of the
+allocation within its set (of an aggregate: its members' earliest start and latest end) and ``minutes`` is
+``end - start``, as OpenCost reports them; ``cpuCores = cpuCoreHours / (minutes / 60)`` (likewise RAM, GPU, PV);
+request and usage averages are Σ average x running minutes / ``minutes`` (time-weighted, so an aggregate's average
+is the sum of its members' over the time any of them ran, OpenCost's definition); efficiency is
 usage / request (1 with usage but no request, 0 otherwise); ``totalCost`` is the sum of every resource cost and
 adjustment plus ``sharedCost`` and ``externalCost``. ``*CostAdjustment`` is the over-commit adjustment plus the
 reconciled bill's adjustment (:data:`kubetally.query.sql.SOURCE_VALUES`). Shared idle is included in
@@ -18,7 +20,7 @@ import polars as pl
 from kubetally.domain.aggregation import AggregateKey, KeySource
 from kubetally.domain.names import UNALLOCATED
 from kubetally.query.details import Details
-from kubetally.query.shape import clean, map_to_dict, ratio, window_json, with_span
+from kubetally.query.shape import clean, map_to_dict, ratio, window_json, with_running_span
 from kubetally.query.sql import SUM_COLUMNS, TIME_WEIGHTED
 
 if TYPE_CHECKING:
@@ -60,8 +62,8 @@ def _summed(frame: pl.DataFrame, parts: int, unaggregated: bool) -> pl.DataFrame
         *(pl.col(c).sum() for c in numeric),
         pl.col("cpu_core_usage_max").max(),
         pl.col("ram_byte_usage_max").max(),
-        pl.col("first_hour").min(),
-        pl.col("last_hour").max(),
+        pl.col("running_start").min(),
+        pl.col("running_end").max(),
         pl.col("kind").first(),
         pl.when(pl.col("cluster").n_unique() == 1).then(pl.col("cluster").first()).alias("cluster"),
         pl.when(pl.col("node").n_unique() == 1).then(pl.col("node").first()).alias("node"),
@@ -155,7 +157,8 @@ def _properties(row: dict[str, Any], keys: tuple[AggregateKey, ...], unaggregate
 def _allocation(
     row: dict[str, Any], keys: tuple[AggregateKey, ...], unaggregated: bool, pvs: Details, lbs: Details
 ) -> dict[str, Any]:
-    window = window_json(row["start"], row["end"])
+    window = window_json(row["set_start"], row["set_end"])
+    running = window_json(row["start"], row["end"])
     raw = (
         {"cpuCoreUsageMax": row["cpu_core_usage_max"], "ramByteUsageMax": row["ram_byte_usage_max"]}
         if unaggregated and row["kind"] == "workload"
@@ -165,8 +168,8 @@ def _allocation(
         "name": row["name"],
         "properties": _properties(row, keys, unaggregated),
         "window": window,
-        "start": window["start"],
-        "end": window["end"],
+        "start": running["start"],
+        "end": running["end"],
         "minutes": row["minutes"],
         "cpuCores": row["cpuCores"],
         "cpuCoreRequestAverage": row["cpuCoreRequestAverage"],
@@ -229,7 +232,7 @@ def allocation_sets(
     sets: list[dict[str, dict[str, Any]]] = [{} for _ in query.sets]
     if frame.height == 0:
         return sets
-    summed = _derived(with_span(_summed(frame, len(keys), unaggregated), query.sets))
+    summed = _derived(with_running_span(_summed(frame, len(keys), unaggregated), query.sets))
     for row in summed.sort("set_idx", "name").iter_rows(named=True):
         sets[row["set_idx"]][row["name"]] = _allocation(row, keys, unaggregated, pvs, lbs)
     return sets

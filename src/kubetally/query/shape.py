@@ -47,6 +47,23 @@ def with_span(frame: pl.DataFrame, sets: Sequence[Window]) -> pl.DataFrame:
     ).with_columns(minutes=(pl.col("end") - pl.col("start")).dt.total_seconds().cast(pl.Float64) / 60.0)
 
 
+def with_running_span(frame: pl.DataFrame, sets: Sequence[Window]) -> pl.DataFrame:
+    """Add ``set_start``/``set_end`` (the set's bounds), ``start``/``end`` (``running_start``/``running_end``
+    clipped to the set; the whole set for rows without them, such as ``__shared__``) and ``minutes``
+    (``end - start``)."""
+    time = pl.Datetime("us", "UTC")
+    starts = pl.Series("set_start", [w.start for w in sets], dtype=time)
+    ends = pl.Series("set_end", [w.end for w in sets], dtype=time)
+    frame = frame.with_columns(
+        set_start=pl.lit(starts).gather(pl.col("set_idx")), set_end=pl.lit(ends).gather(pl.col("set_idx"))
+    )
+    start = pl.max_horizontal(pl.coalesce(pl.col("running_start"), pl.col("set_start")), pl.col("set_start"))
+    end = pl.min_horizontal(pl.coalesce(pl.col("running_end"), pl.col("set_end")), pl.col("set_end"))
+    return frame.with_columns(start=start, end=end).with_columns(
+        minutes=(pl.col("end") - pl.col("start")).dt.total_seconds(fractional=True) / 60.0
+    )
+
+
 def map_to_dict(entries: object) -> dict[str, str]:
     """A ledger map (list of ``{key, value}`` structs, or a dict) as a plain dict."""
     if isinstance(entries, dict):

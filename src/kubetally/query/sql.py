@@ -2,7 +2,8 @@
 
 When no set boundary falls inside a UTC day, the window's whole days are read from the daily rollup
 (``allocations_daily``, 24 times fewer rows) and only the partial-day edges from ``allocations``
-(:func:`allocation_source_sql`); the two give the same sums, maxima, time-weighted products and first/last hours.
+(:func:`allocation_source_sql`); the two give the same sums, maxima, time-weighted products and first/last charged
+instants.
 
 Filtering, aggregation keys, share classification and step assignment all happen in DuckDB, so that a 30-day
 query over millions of container-hours returns a frame of a few hundred rows. The ``pods`` dimension is joined
@@ -19,7 +20,7 @@ from kubetally.domain.aggregation import AggregateKey, KeySource, value_sql
 from kubetally.domain.filters import Filter
 from kubetally.domain.window import Window
 from kubetally.ledger.rollup import day_ceil, day_floor
-from kubetally.ledger.schema import ROLLUP, product_column
+from kubetally.ledger.schema import ROLLUP, RUNNING_BOUNDS, product_column
 from kubetally.query.filtering import compile_allocation_filter
 
 ALLOCATION_COLUMNS = frozenset({"cluster", "node", "namespace", "pod", "container"})
@@ -141,6 +142,11 @@ def spans(window: Window, sets: Sequence[Window], *, rollup: bool = True) -> Spa
     return Spans((first, stop), tuple((a, b) for a, b in edges if a < b))
 
 
+_HOURLY_BOUNDS = ", ".join(f"{expression} AS {name}" for name, expression in RUNNING_BOUNDS.items())
+_DAILY_BOUNDS = (
+    "coalesce(running_start, first_hour) AS running_start, "
+    "coalesce(running_end, last_hour + INTERVAL 1 HOUR) AS running_end"
+)
 _SOURCE_KEYS = ("cluster", "kind", "node", "namespace", "pod", "pod_uid", "container")
 _MAXIMA = ("cpu_core_usage_max", "ram_byte_usage_max")
 
@@ -149,7 +155,8 @@ def allocation_source_sql(window: Window, sets: Sequence[Window], *, rollup: boo
     """The allocation rows of ``window`` in one shape, whichever table they come from (UNION ALL).
 
     Columns: the row keys, ``hour`` (the bucket, or the day of a rollup row: both fall in the same set),
-    ``first_hour``/``last_hour``, the :data:`SUM_COLUMNS`, the :data:`TIME_WEIGHTED` products and the maxima.
+    ``running_start``/``running_end`` (the first and last charged instant; a bucket's bounds where the ledger has
+    none, :data:`RUNNING_BOUNDS`), the :data:`SUM_COLUMNS`, the :data:`TIME_WEIGHTED` products and the maxima.
     """
     split = spans(window, sets, rollup=rollup)
     keys = ", ".join(_SOURCE_KEYS)
@@ -159,7 +166,7 @@ def allocation_source_sql(window: Window, sets: Sequence[Window], *, rollup: boo
         products = ", ".join(f"{average} * running_minutes AS {name}" for name, average in TIME_WEIGHTED)
         sql.add(" UNION ALL " if sql.parts else "")
         sql.add(
-            f"SELECT {keys}, hour, hour AS first_hour, hour AS last_hour, {values}, {products} "
+            f"SELECT {keys}, hour, {_HOURLY_BOUNDS}, {values}, {products} "
             "FROM allocations WHERE hour >= ? AND hour < ?",
             start,
             end,
@@ -168,7 +175,7 @@ def allocation_source_sql(window: Window, sets: Sequence[Window], *, rollup: boo
         products = ", ".join(f"{product_column(average)} AS {name}" for name, average in TIME_WEIGHTED)
         sql.add(" UNION ALL " if sql.parts else "")
         sql.add(
-            f"SELECT {keys}, day AS hour, first_hour, last_hour, {values}, {products} "
+            f"SELECT {keys}, day AS hour, {_DAILY_BOUNDS}, {values}, {products} "
             f"FROM {ROLLUP} WHERE day >= ? AND day < ?",
             *split.days,
         )
@@ -266,7 +273,7 @@ _PROPERTY_COLUMNS = (
 def _aggregates(sql: Sql, *, maxima: bool) -> None:
     """The aggregate columns over a source ``a`` of :func:`allocation_source_sql`'s columns (or a pre-grouped
     ``a`` with the same output names)."""
-    sql.add(", min(a.first_hour) AS first_hour, max(a.last_hour) AS last_hour")
+    sql.add(", min(a.running_start) AS running_start, max(a.running_end) AS running_end")
     for column in (*SUM_COLUMNS, *(name for name, _ in TIME_WEIGHTED)):
         sql.add(f", sum(a.{column}) AS {column}")
     if maxima:

@@ -7,11 +7,13 @@ reports for it, preferring the one that was present in that hour when a name was
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
 from kubetally.sources.prometheus.frames import time_to_seconds
+from kubetally.sources.prometheus.intervals import EPSILON
 
 Results = Mapping[str, pl.DataFrame]
 USAGE_COLUMNS = ("cpu_core_seconds", "cpu_cores_max", "ram_bytes_avg", "ram_bytes_max", "gpu_busy_fraction")
@@ -81,36 +83,89 @@ def egress_table(r: Results, pods: pl.DataFrame, present: pl.DataFrame) -> pl.Da
     return frame.filter(moved > 0)
 
 
-def complete_last_interval(
-    usage: pl.DataFrame, running: pl.DataFrame, last_samples: pl.DataFrame, interval: float, end: datetime
-) -> pl.DataFrame:
-    """Add the CPU used between a container's last sample and its end (when it ends inside the window).
+CPU_SPANS = "cpu_spans"
+"""The results entry with the CPU counter's samples per series in the buckets read raw
+(:func:`kubetally.sources.prometheus.sampled.counter_spans`)."""
 
-    The counter deltas stop at the last sample; a container that stops later in the scrape interval used CPU the
-    counter never showed. It is estimated at the bucket's average rate over the time the counter covered.
-    ``running``: container running intervals; ``last_samples``: ``cluster, uid, container, hour, value`` (the last
-    running sample of the bucket, unix seconds)."""
+
+def container_buckets(partial: pl.DataFrame, pod_info: pl.DataFrame) -> pl.DataFrame:
+    """``cluster, namespace, pod, container, hour`` of the container-buckets in ``partial`` (``cluster, uid,
+    container, hour``: a container that started, stopped or restarted in that hour), named as cAdvisor names them."""
+    names = pod_info.select("cluster", "uid", "namespace", "pod").unique(["cluster", "uid"], keep="first")
+    return partial.join(names, on=["cluster", "uid"], how="inner").select(
+        "cluster", "namespace", "pod", "container", "hour"
+    )
+
+
+def started_in_bucket(started: list[pl.DataFrame]) -> pl.DataFrame:
+    """``cluster, uid, container, hour`` of the container-buckets holding a container start, from
+    ``kube_pod_container_state_started`` results (``cluster, uid, container, hour, value``: unix seconds): a
+    container that starts on a bucket's first scrape has every running sample of that bucket, yet its counter
+    starts inside it."""
+    bucket = time_to_seconds("hour")
+    inside = (pl.col("value") >= bucket - EPSILON) & (pl.col("value") < bucket + 3600.0)
+    return pl.concat([frame.filter(inside).select("cluster", "uid", "container", "hour") for frame in started])
+
+
+@dataclass(frozen=True)
+class Spans:
+    """The CPU counter's raw samples per series (:data:`CPU_SPANS`, None when nothing was read raw) and what
+    resolves their pod names to UIDs (see :func:`resolve_uids`)."""
+
+    series: pl.DataFrame | None
+    pods: pl.DataFrame
+    present: pl.DataFrame
+
+
+def _with_uids(spans: Spans) -> pl.DataFrame:
+    assert spans.series is not None
+    on = ["cluster", "namespace", "pod", "container", "hour"]
+    names = resolve_uids(spans.series.select(on).unique(), "pod", spans.pods, spans.present)
+    return spans.series.join(names.select(*on, "pod_uid"), on=on, how="inner")
+
+
+def over_running_time(usage: pl.DataFrame, spans: Spans, running: pl.DataFrame, start: datetime) -> pl.DataFrame:
+    """``usage`` with the CPU of the container-buckets read raw set to the counter's rate times the container's
+    running time in the bucket.
+
+    The rate is the counter's increase over the running time between the samples that bound it: from the last
+    sample before the bucket (or, for a counter that starts in the bucket, from the start of the container's
+    running interval holding its first sample) to its last sample in the bucket, never past the container's end (a
+    counter scraped after its container stopped grew no more). So a steady usage is recovered exactly whatever the
+    scrape interval, and the time between a container's last sample and its end is charged at that rate.
+    ``running``: container running intervals (``cluster, pod_uid, container, start, end``); an interval starting at
+    the window ``start`` is taken to have run before it (the sample before the bucket may precede the window)."""
+    if spans.series is None or spans.series.is_empty():
+        return usage
     keys = ["cluster", "pod_uid", "container"]
-    last = last_samples.group_by("cluster", "uid", "container", "hour").agg(pl.col("value").max().alias("last"))
-    ends = (
-        running.filter(pl.col("end") < end)
-        .with_columns((pl.col("end") - timedelta(microseconds=1)).dt.truncate("1h").alias("hour"))
-        .group_by(*keys, "hour")
-        .agg(pl.col("end").max().alias("run_end"))
-        .join(last.rename({"uid": "pod_uid"}), on=[*keys, "hour"], how="inner")
-        .with_columns((time_to_seconds("run_end") - pl.col("last")).clip(0.0, interval).alias("uncovered"))
+    window = start.timestamp()
+    runs = running.select(*keys, time_to_seconds("start").alias("rs"), time_to_seconds("end").alias("re"))
+    series = _with_uids(spans).with_row_index("_series")
+    opened = (
+        series.join(runs, on=keys, how="inner")
+        .filter(pl.col("rs") <= pl.col("first") + EPSILON)
+        .group_by("_series")
+        .agg(pl.col("rs").max().alias("_opened"))
     )
-    bucket_end = pl.col("hour") + timedelta(hours=1)
-    overlap = pl.min_horizontal("end", bucket_end) - pl.max_horizontal("start", "hour")
+    lower = pl.coalesce("previous", "_opened", "first")
+    since = pl.when(pl.col("rs") <= window + EPSILON).then(float("-inf")).otherwise(pl.col("rs"))
+    covered = (pl.min_horizontal("re", "last") - pl.max_horizontal(since, lower)).clip(lower_bound=0.0)
+    rates = (
+        series.join(opened, on="_series", how="left")
+        .join(runs, on=keys, how="inner")
+        .with_columns(covered.alias("_covered"))
+        .group_by("_series", *keys, "hour")
+        .agg(pl.col("delta").first(), pl.col("_covered").sum())
+        .group_by(*keys, "hour")
+        .agg(pl.col("delta").sum(), pl.col("_covered").sum())
+        .filter(pl.col("_covered") > 0)
+    )
+    bucket = time_to_seconds("hour")
+    in_bucket = (pl.min_horizontal("re", bucket + 3600.0) - pl.max_horizontal("rs", bucket)).clip(lower_bound=0.0)
     seconds = (
-        ends.join(running.select(*keys, "start", "end"), on=keys, how="inner")
-        .with_columns((overlap.dt.total_microseconds() / 1e6).clip(0.0).alias("overlap"))
+        rates.join(runs, on=keys, how="inner")
         .group_by(*keys, "hour")
-        .agg(pl.col("overlap").sum().alias("running"), pl.col("uncovered").first())
-        .with_columns((pl.col("running") - pl.col("uncovered")).alias("covered"))
-        .filter(pl.col("covered") >= interval)
-        .select(*keys, "hour", (pl.col("uncovered") / pl.col("covered")).alias("_extra"))
+        .agg((pl.col("delta").first() / pl.col("_covered").first() * in_bucket.sum()).alias("_cpu"))
     )
-    completed = usage.join(seconds, on=[*keys, "hour"], how="left")
-    scaled = pl.col("cpu_core_seconds") * (1.0 + pl.col("_extra").fill_null(0.0))
-    return completed.with_columns(scaled.alias("cpu_core_seconds")).drop("_extra")
+    replaced = usage.join(seconds, on=[*keys, "hour"], how="left")
+    return replaced.with_columns(pl.coalesce("_cpu", "cpu_core_seconds").alias("cpu_core_seconds")).drop("_cpu")

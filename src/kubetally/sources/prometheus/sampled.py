@@ -155,6 +155,35 @@ def counter_sums(samples: pl.DataFrame, spec: Sampled, wanted: pl.DataFrame, int
     )
 
 
+def counter_spans(samples: pl.DataFrame, spec: Sampled, wanted: pl.DataFrame) -> pl.DataFrame:
+    """``cluster, labels, hour, series, delta, previous, first, last``: per series of the ``wanted`` buckets, the
+    sum of its increases over the samples of the bucket (as :func:`counter_sums`), the timestamp of its last sample
+    before the bucket (null when the range holds none: the counter starts in the bucket) and those of its first and
+    last sample in the bucket (unix seconds). The increase is what the counter grew between ``previous`` (or the
+    start of what it counts) and ``last``."""
+    keys = [*series_keys(spec), "hour"]
+    previous = pl.col("value").shift(1).over("hour", "series", order_by="ts")
+    delta = (
+        pl.when(previous.is_null() | (pl.col("value") < previous))
+        .then(pl.col("value"))
+        .otherwise(pl.col("value") - previous)
+    )
+    bucket_start = (pl.col("hour").dt.epoch("us").cast(pl.Float64) / 1e6) - 0.001
+    inside = pl.col("ts") >= bucket_start
+    return (
+        samples.join(wanted, on=keys, how="semi")
+        .with_columns(delta.alias("delta"))
+        .group_by([*keys, "series"])
+        .agg(
+            pl.col("delta").filter(inside).sum(),
+            pl.col("ts").filter(~inside).max().alias("previous"),
+            pl.col("ts").filter(inside).min().alias("first"),
+            pl.col("ts").filter(inside).max().alias("last"),
+        )
+        .filter(pl.col("last").is_not_null())
+    )
+
+
 def replace_buckets(plain: pl.DataFrame, exact: pl.DataFrame, wanted: pl.DataFrame, column: str) -> pl.DataFrame:
     """``plain`` with the rows of the ``wanted`` buckets replaced by ``exact``'s ``column``."""
     keys = wanted.columns

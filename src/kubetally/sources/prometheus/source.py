@@ -29,6 +29,7 @@ from kubetally.sources.prometheus.queries import (
 )
 
 HOUR = timedelta(hours=1)
+CPU_SECONDS = "cpu_core_seconds"
 DEFAULT_INTERVAL_SECONDS = 60.0
 Results = Mapping[str, pl.DataFrame]
 
@@ -117,10 +118,16 @@ class PrometheusSource:
 
     def _sampled(self, client: PrometheusClient, r: Results, frame: Frame) -> dict[str, pl.DataFrame]:
         """The presence and counter results, with the buckets plain range functions cannot answer exactly
-        read per sample (see :mod:`sampled`)."""
+        read per sample (see :mod:`sampled`): counter buckets with a reset, and the CPU counter of every container
+        that started, stopped or restarted in a bucket (its running presence is partial there, or its start time
+        falls in it), whose samples' timestamps (:data:`activity.CPU_SPANS`) give the time its increase covers."""
         label, cluster = self.config.cluster_label, self.config.cluster_name
         partial = {spec.name: sampled.partial_presence(r, spec, frame.interval) for spec in PRESENCE}
         resets = {spec.name: sampled.reset_buckets(r, spec) for spec in COUNTERS}
+        cpu_resets = resets[CPU_SECONDS]
+        started = activity.started_in_bucket([r["started_min"], r["started_max"]])
+        changed = pl.concat([partial["container_running"].select(started.columns), started]).unique()
+        resets[CPU_SECONDS] = pl.concat([cpu_resets, activity.container_buckets(changed, r["pod_info"])]).unique()
         hours = [frame.start + HOUR * k for k in range(int((frame.end - frame.start) / HOUR))]
         jobs = [
             (spec, request)
@@ -151,8 +158,9 @@ class PrometheusSource:
             wanted = resets[spec.name]
             exact = sampled.counter_sums(samples[spec.name], spec, wanted, frame.interval)
             out[spec.name] = sampled.replace_buckets(r[spec.name], exact, wanted, "value")
-            if spec.name == "cpu_core_seconds":
-                out["cpu_cores_max"] = sampled.replace_buckets(r["cpu_cores_max"], exact, wanted, "peak")
+        peaks = sampled.counter_sums(samples[CPU_SECONDS], SAMPLED[CPU_SECONDS], cpu_resets, frame.interval)
+        out["cpu_cores_max"] = sampled.replace_buckets(r["cpu_cores_max"], peaks, cpu_resets, "peak")
+        out[activity.CPU_SPANS] = sampled.counter_spans(samples[CPU_SECONDS], SAMPLED[CPU_SECONDS], resets[CPU_SECONDS])
         return out
 
 
@@ -241,12 +249,11 @@ def _assemble(r: Results, interval: float, start: datetime, end: datetime) -> Cl
             )
         ]
     )
-    usage = activity.complete_last_interval(
+    usage = activity.over_running_time(
         activity.usage_table(r, pods, containers, present),
+        activity.Spans(r.get(activity.CPU_SPANS), pods, present),
         container_intervals.filter(pl.col("state") == "running"),
-        r["container_running_last"],
-        interval,
-        end,
+        start,
     )
     volume_keys = ["cluster", "persistentvolume"]
     volumes, mounts = objects.volume_tables(r, _intervals(r, "volume", volume_keys, frame))

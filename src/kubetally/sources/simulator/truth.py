@@ -42,9 +42,18 @@ def ground_truth(sim: Simulation, prices: PriceBook, policy: BillingPolicy) -> T
     return _Reference(sim, prices, policy).run()
 
 
+def _bounds(spans: list[Span], start: int, end: int) -> tuple[int | None, int | None]:
+    """The first and last instant (seconds) of ``spans`` within ``[start, end)``; None when they do not meet it."""
+    inside = [(max(s, start), min(e, end)) for s, e in spans if s < end and e > start]
+    if not inside:
+        return None, None
+    return min(s for s, _ in inside), max(e for _, e in inside)
+
+
 def _blank(**keys: Any) -> Row:
     row: Row = dict.fromkeys(ALLOCATIONS, 0.0)
     row.update(node=None, namespace=None, pod=None, pod_uid=None, container=None, price_source=None)
+    row.update(running_start=None, running_end=None)
     row.update(keys)
     return row
 
@@ -77,6 +86,8 @@ class _Reference:
                 + row["load_balancer_cost"]
             )
             row["hour"] = self.sim.at(row["hour"] * 3600)
+            for bound in ("running_start", "running_end"):
+                row[bound] = None if row[bound] is None else self.sim.at(row[bound])
         allocations = pl.DataFrame(rows, schema=ALLOCATIONS).sort(
             ["cluster", "hour", "kind", "node", "namespace", "pod", "container"], nulls_last=True
         )
@@ -160,8 +171,12 @@ class _Reference:
                         r: self.billed(request[r], usage[r]) * t + request[r] * waiting_charged / 3600.0
                         for r in RESOURCES
                     }
+                    charged = c.running + (c.waiting if self.policy.charge_reserved_waiting else [])
+                    first, last = _bounds(charged, lo, hi)
                     row = self.row(pod, c.name, hour)
                     row.update(
+                        running_start=first,
+                        running_end=last,
                         running_minutes=(billed + waiting_charged) / 60.0,
                         cpu_core_request_average=request["cpu"],
                         cpu_core_usage_average=usage["cpu"],
@@ -195,7 +210,10 @@ class _Reference:
                     continue
                 asset = self.assets.node(node, hour, node_hours)
                 rows = on_node.get((node.cluster, node.name, hour), [])
+                first, last = _bounds(node.spans, hour * 3600, hour * 3600 + 3600)
                 idle = _blank(
+                    running_start=first,
+                    running_end=last,
                     cluster=node.cluster,
                     hour=hour,
                     kind="idle",

@@ -182,7 +182,7 @@ async function drawCharts(rows, series) {
   const names = [...top];
   if (rows.some((r) => isIdle(r.name))) names.push("__idle__");
   const layout = { barmode: "stack", margin: { t: 10, r: 10, b: 40, l: 60 }, legend: { orientation: "h" }, yaxis: { tickprefix: "$" } };
-  const x = series.map((set) => { const any = Object.values(set)[0]; return any ? any.start : null; });
+  const x = series.map((set) => { const any = Object.values(set)[0]; return any ? any.window.start : null; });
   const bucket = (set, name) => Object.values(set).filter((a) => (name === "__idle__" ? isIdle(a.name) : a.name === name)).reduce((s, a) => s + a.totalCost, 0);
   const traces = names.map((name) => ({ type: "bar", name, x, y: series.map((set) => bucket(set, name)) }));
   const other = series.map((set) => Object.values(set).filter((a) => !top.includes(a.name) && !isIdle(a.name)).reduce((s, a) => s + a.totalCost, 0));
