@@ -27,7 +27,6 @@ def spans(draw: st.DrawFn, most: int = 3) -> list[tuple[float, float]]:
 
 @st.composite
 def histories(draw: st.DrawFn) -> ClusterHistory:
-    node_names = [f"n{i}" for i in range(draw(st.integers(1, 3)))]
     nodes = [
         {
             "node": name,
@@ -37,9 +36,11 @@ def histories(draw: st.DrawFn) -> ClusterHistory:
             "ram_bytes": draw(st.sampled_from([1.0, 2.0, 8.0])) * GIB,
             "gpu_count": draw(st.sampled_from([0.0, 1.0])),
         }
-        for name in node_names
+        for name in [f"n{i}" for i in range(draw(st.integers(1, 3)))]
         for s, e in draw(spans(2))
     ]
+    # A pod is placed on a node the history knows (ClusterHistory's contract): a drawn node may have no span.
+    node_names = sorted({row["node"] for row in nodes})
     pods: list[dict[str, Any]] = []
     containers: list[dict[str, Any]] = []
     intervals: list[dict[str, Any]] = []
@@ -48,7 +49,7 @@ def histories(draw: st.DrawFn) -> ClusterHistory:
     mounts: list[dict[str, Any]] = []
     service_pods: list[dict[str, Any]] = []
     egress: list[dict[str, Any]] = []
-    for p in range(draw(st.integers(0, 5))):
+    for p in range(draw(st.integers(0, 5)) if node_names else 0):
         uid, namespace = f"u{p}", draw(st.sampled_from(["a", "b"]))
         pods.append({"pod": f"p{p}", "pod_uid": uid, "namespace": namespace, "node": draw(st.sampled_from(node_names))})
         running = draw(spans())
