@@ -9,9 +9,8 @@ A cluster-scoped store (:meth:`FleetLedger.scoped`) lists only its clusters' fil
 (:meth:`FleetLedger.windowed`) lists only the days of its window in the tables partitioned by the time a query
 filters on, so their queries never open another cluster's or another day's partitions (pruning happens before the
 engine sees the dataset); :meth:`FleetLedger.latest` lists only each cluster's last day of them. The manifests are
-re-read at
-most every ``refresh_seconds``; whenever the set of visible partitions changed, the fleet's *revision* grows,
-and it is what ``hour_coverage.generation`` shows, so caches keyed on the coverage version see every change.
+re-read at most every ``refresh_seconds``; whenever the set of visible partitions changed, the fleet's *revision*
+grows, and it is what ``hour_coverage.generation`` shows, so caches keyed on the coverage version see every change.
 """
 
 from __future__ import annotations
