@@ -10,7 +10,7 @@ import pytest
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import FleetLedger
 from kubetally.query import AllocationQuery, run_allocation
-from kubetally.query.clusters import cluster_overview
+from kubetally.query.clusters import cluster_overview, overview_query
 from tests.fleet.conftest import CLUSTERS, HOURS, NOW, START, WINDOW
 
 LAST_HOUR_END = START + timedelta(hours=HOURS)
@@ -20,7 +20,7 @@ LAST_HOUR_END = START + timedelta(hours=HOURS)
 def overview(fleet: Path, now: datetime) -> dict[str, dict[str, object]]:
     with FleetLedger(str(fleet)) as store:
         published = {row["cluster"]: row["last_published"] for row in store.publications().iter_rows(named=True)}
-        rows = cluster_overview(store, WINDOW, now, published=published)
+        rows = cluster_overview(store, overview_query(WINDOW, now), now, published=published)
     return {str(row["cluster"]): row for row in rows}
 
 

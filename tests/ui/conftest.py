@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,8 @@ import yaml
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from kubetally.api.auth import hash_password
+from kubetally.ledger import Ledger
+from kubetally.ledger.publish import publish
 from tests.runner import demo_ledger_at, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,6 +44,16 @@ def auth_server(demo_ledger: Path) -> Iterator[str]:
     users = [{"name": USER, "password_hash": hash_password(PASSWORD, n=2**10)}]
     config.write_text(yaml.safe_dump({"auth": "on", "users": users}))
     with serving(["--db", str(demo_ledger), "--config", str(config)], demo_ledger.with_name("serve-auth.log")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def fleet_server(demo_ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of ``kubetally serve --fleet`` over the demo ledger's closed hours, published as a fleet."""
+    root = tmp_path_factory.mktemp("fleet-ui")
+    with Ledger.open(demo_ledger, read_only=True) as ledger:
+        publish(ledger, str(root / "fleet"), now=datetime.now(UTC), cluster="demo-account")
+    with serving(["--fleet", str(root / "fleet")], root / "serve.log") as url:
         yield url
 
 

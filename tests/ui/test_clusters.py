@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
-from kubetally.ledger import Ledger
-from kubetally.ledger.publish import publish
-from tests.runner import serving
 from tests.ui.conftest import ConsoleLog, ready
-
-
-@pytest.fixture(scope="module")
-def fleet_server(demo_ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("fleet-ui")
-    with Ledger.open(demo_ledger, read_only=True) as ledger:
-        publish(ledger, str(root / "fleet"), now=datetime.now(UTC), cluster="demo-account")
-    with serving(["--fleet", str(root / "fleet")], root / "serve.log") as url:
-        yield url
 
 
 def test_clusters_page_lists_every_published_cluster_with_its_cost(

@@ -76,17 +76,17 @@ CloudRequest = Annotated[CloudCostQuery, Depends(cloud_params)]
 
 def cloud_cost(request: Request, query: CloudRequest) -> JSONResponse:
     """Cloud cost sets (one per day by default), each keyed by item name, in OpenCost's shape."""
-    return answer(request, cloud_cost_range(reader(request), query))
+    return answer(request, cloud_cost_range(reader(request, query.window), query))
 
 
 def cloud_cost_graph(request: Request, query: CloudRequest) -> JSONResponse:
     """Per set, the largest items of the cost metric and ``Other``."""
-    return answer(request, view_graph(reader(request), query))
+    return answer(request, view_graph(reader(request, query.window), query))
 
 
 def cloud_cost_totals(request: Request, query: CloudRequest) -> JSONResponse:
     """The cost metric's total over the window and its Kubernetes share."""
-    return answer(request, view_totals(reader(request), query))
+    return answer(request, view_totals(reader(request, query.window), query))
 
 
 def cloud_cost_table(
@@ -95,7 +95,7 @@ def cloud_cost_table(
     format_: Annotated[Text, Query(alias="format", description="`json` (default) or `csv`.")] = None,
 ) -> Response:
     """One row per item over the window: cost metric and Kubernetes share; ``format=csv`` for OpenCost's CSV."""
-    rows = view_table(reader(request), query)
+    rows = view_table(reader(request, query.window), query)
     if (format_ or "").strip().lower() == "csv":
         return Response(table_csv(rows, query), media_type="text/csv")
     return answer(request, rows)

@@ -15,7 +15,7 @@ from kubetally.api.envelope import success
 from kubetally.api.routes import clock_of, reader
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import FleetLedger
-from kubetally.query.clusters import cluster_overview
+from kubetally.query.clusters import cluster_overview, overview_query
 
 router = APIRouter(tags=["Fleet"])
 
@@ -23,9 +23,12 @@ router = APIRouter(tags=["Fleet"])
 @router.get("/clusters", dependencies=[Depends(require_unscoped)])
 def clusters(request: Request, window: Annotated[str, Query()] = "7d") -> JSONResponse:
     """Per cluster over ``window``: total, allocated and idle cost, idle %, efficiency, freshness."""
+    now = clock_of(request)
+    query = overview_query(window, now)
     ledger: Ledger = reader(request)
-    published = None
+    published, latest = None, None
     if isinstance(ledger, FleetLedger):
         frame = ledger.publications()
         published = {row["cluster"]: row["last_published"] for row in frame.iter_rows(named=True)}
-    return success(cluster_overview(ledger, window, clock_of(request), published=published))
+        latest = ledger.latest()
+    return success(cluster_overview(reader(request, query.window), query, now, published=published, latest=latest))

@@ -48,12 +48,12 @@ CustomRequest = Annotated[CustomCostQuery, Depends(custom_params)]
 
 def custom_cost_total_route(request: Request, query: CustomRequest) -> JSONResponse:
     """The custom costs over the window and their total, in OpenCost's ``CostResponse`` shape."""
-    return answer(request, custom_cost_total(reader(request), query))
+    return answer(request, custom_cost_total(reader(request, query.window), query))
 
 
 def custom_cost_timeseries_route(request: Request, query: CustomRequest) -> JSONResponse:
     """One ``CostResponse`` per set (a day by default), in OpenCost's ``CostTimeseriesResponse`` shape."""
-    return answer(request, custom_cost_timeseries(reader(request), query))
+    return answer(request, custom_cost_timeseries(reader(request, query.window), query))
 
 
 router = APIRouter(tags=["OpenCost custom costs"], dependencies=[Depends(require_account_wide)])

@@ -44,7 +44,7 @@ def focus(
     check_window(request, query.window)
     query = scope_focus(query, scope_of(request))
     currency: str = request.app.state.kubetally.currency
-    frame = focus_frame(reader(request), query, currency)
+    frame = focus_frame(reader(request, query.window), query, currency)
     name = f"focus-{query.window.start:%Y%m%dT%H%M%SZ}-{query.window.end:%Y%m%dT%H%M%SZ}.{fmt.value}"
     return StreamingResponse(
         export_chunks(frame, fmt),

@@ -74,7 +74,7 @@ def cost_data_model(
     scope = scope_of(request)
     if not scope.unrestricted:
         query = replace(query, scope=scope)
-    return success(run_cost_data(reader(request), query))
+    return success(run_cost_data(reader(request, query.window), query))
 
 
 @router.get("/aggregatedCostModel", summary="Kubecost's aggregated cost model")
@@ -118,4 +118,4 @@ def aggregated_cost_model(
     query = AggregatedCostQuery.from_params(dict(request.query_params), clock_of(request))
     _check_window(request, query.allocation.window, "window")
     scoped = scope_allocation(query.allocation, scope_of(request), SHARED_PARAMETERS)
-    return success(run_aggregated_cost(reader(request), replace(query, allocation=scoped)))
+    return success(run_aggregated_cost(reader(request, scoped.window), replace(query, allocation=scoped)))

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from kubetally.cli.options import Fleet, OptionalDb, now, open_reader
 from kubetally.cli.render import print_tables
+from kubetally.ledger.fleet import for_window
 from kubetally.query.cloud import cloud_cost_range
 from kubetally.query.cloud_params import CloudCostQuery, CostMetric
 
@@ -83,7 +84,7 @@ def cloud_costs_command(
     }
     query = CloudCostQuery.from_params({k: v for k, v in params.items() if v != ""}, now())
     with open_reader(db, fleet) as ledger:
-        data = cloud_cost_range(ledger, query)
+        data = cloud_cost_range(for_window(ledger, query.window.start, query.window.end), query)
     if output is Format.json:
         typer.echo(json.dumps(data, indent=2))
     elif output is Format.csv:

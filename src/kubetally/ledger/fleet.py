@@ -6,11 +6,11 @@ the partitions' manifests name, so the query layer's SQL runs unchanged. The eng
 sqlglot, on a cluster given by its master URL.
 
 A cluster-scoped store (:meth:`FleetLedger.scoped`) lists only its clusters' files, and a window-scoped store
-(:meth:`FleetLedger.windowed`) lists only the days of its window in the tables partitioned by the hour a query
+(:meth:`FleetLedger.windowed`) lists only the days of its window in the tables partitioned by the time a query
 filters on, so their queries never open another cluster's or another day's partitions (pruning happens before the
-engine sees the dataset). The manifests are re-read at
-most every ``refresh_seconds``; whenever the set of visible partitions changed, the fleet's *revision* grows,
-and it is what ``hour_coverage.generation`` shows, so caches keyed on the coverage version see every change.
+engine sees the dataset); :meth:`FleetLedger.latest` lists only each cluster's last day of them. The manifests are
+re-read at most every ``refresh_seconds``; whenever the set of visible partitions changed, the fleet's *revision*
+grows, and it is what ``hour_coverage.generation`` shows, so caches keyed on the coverage version see every change.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -35,17 +35,20 @@ from kubetally.ledger.store import Ledger
 DEFAULT_REFRESH_SECONDS = 30.0
 
 WINDOWED_TABLES = frozenset(
-    {"allocations", "allocations_daily", "allocation_pvs", "allocation_lbs", "assets", "hour_coverage"}
+    {"allocations", "allocations_daily", "allocation_pvs", "allocation_lbs", "assets", "hour_coverage", "cloud_costs"}
 )
-"""The tables partitioned by the UTC day of the column (``hour``, ``day``) that allocation and asset queries bound
-by their window: a window-scoped store lists only the partitions of the window's days in them. The other tables
-(pods by their first hour, runs, the cloud bill) are listed whole: a pod running in the window may have started
-before it."""
+"""The tables partitioned by the UTC day of the column that queries bound by their window (``hour``, ``day``, the
+bill's ``ChargePeriodStart``): a window-scoped store lists only the partitions of the window's days in them, so a
+query read through it must bound that column to the window. The other tables (pods by their first hour, runs,
+cloud usage and sources) are listed whole: a pod running in the window may have started before it. Reconciliation
+reads bill rows whose charge period merely overlaps its hours, so it reads the store unwindowed."""
 
 WINDOW_STORES = 8
 """How many window-scoped stores a fleet store keeps (most recently used first)."""
 
 DayRange = tuple[date, date]
+Selection = Callable[[Sequence[Manifest]], list[Manifest]]
+"""Which of its parent's partitions a derived store lists."""
 
 
 def window_days(start: datetime, end: datetime) -> DayRange:
@@ -53,6 +56,25 @@ def window_days(start: datetime, end: datetime) -> DayRange:
     first = start.astimezone(UTC).date()
     last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
     return first, max(first, last)
+
+
+def in_days(days: DayRange) -> Selection:
+    """The partitions of ``days`` (inclusive) in the :data:`WINDOWED_TABLES`, and every partition of the others."""
+    first, last = days[0].isoformat(), days[1].isoformat()
+
+    def select(manifests: Sequence[Manifest]) -> list[Manifest]:
+        return [m for m in manifests if m.table not in WINDOWED_TABLES or first <= m.date <= last]
+
+    return select
+
+
+def last_days(manifests: Sequence[Manifest]) -> list[Manifest]:
+    """Each cluster's last partition of each of the :data:`WINDOWED_TABLES`, and every partition of the others."""
+    last: dict[tuple[str, str], str] = {}
+    for m in manifests:
+        if m.table in WINDOWED_TABLES:
+            last[m.table, m.cluster] = max(m.date, last.get((m.table, m.cluster), m.date))
+    return [m for m in manifests if m.table not in WINDOWED_TABLES or m.date == last[m.table, m.cluster]]
 
 
 def read_manifests(uri: str, clusters: frozenset[str] | None = None) -> list[Manifest]:
@@ -93,17 +115,17 @@ class FleetLedger(Ledger):
         *,
         clusters: frozenset[str] | None = None,
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
-        days: DayRange | None = None,
+        select: Selection | None = None,
         parent: FleetLedger | None = None,
     ) -> None:
-        """``days`` limits the :data:`WINDOWED_TABLES` to those days' partitions; ``parent`` is the store whose
-        manifests (and revision) a window-scoped store follows instead of listing the fleet itself."""
+        """``parent`` is the store whose manifests (and revision) a derived store (window-scoped, latest) follows
+        instead of listing the fleet itself, keeping those ``select`` picks."""
         self._engine = engine if engine is not None else DuckDBEngine()
         super().__init__(self._engine.connection(), Path(uri), read_only=True)
         self._uri = uri
         self._root = fleet_filesystem(uri)[1]
         self._scope = clusters
-        self._days = None if days is None else (days[0].isoformat(), days[1].isoformat())
+        self._select = select
         self._parent = parent
         self._refresh_seconds = refresh_seconds
         self._refresh_lock = threading.Lock()
@@ -114,6 +136,7 @@ class FleetLedger(Ledger):
         self._read_at = float("-inf")
         self._scoped: dict[frozenset[str], FleetLedger] = {}
         self._windowed: OrderedDict[DayRange, FleetLedger] = OrderedDict()
+        self._latest: FleetLedger | None = None
         self.refresh(force=parent is None)
 
     @property
@@ -156,7 +179,7 @@ class FleetLedger(Ledger):
         with self._stores_lock:
             store = self._windowed.get(days)
             if store is None:
-                store = FleetLedger(self._uri, self._engine.sibling(), clusters=self._scope, days=days, parent=self)
+                store = self._derived(in_days(days))
                 self._windowed[days] = store
                 while len(self._windowed) > WINDOW_STORES:
                     self._windowed.popitem(last=False)
@@ -164,10 +187,18 @@ class FleetLedger(Ledger):
         store.refresh()
         return store
 
-    def _visible(self, manifest: Manifest) -> bool:
-        if self._days is None or manifest.table not in WINDOWED_TABLES:
-            return True
-        return self._days[0] <= manifest.date <= self._days[1]
+    def latest(self) -> FleetLedger:
+        """This store limited to each cluster's last day in the :data:`WINDOWED_TABLES`: all a query of a cluster's
+        newest hour needs (the last day holding a partition holds it). Follows this store, as :meth:`windowed`."""
+        with self._stores_lock:
+            if self._latest is None:
+                self._latest = self._derived(last_days)
+            store = self._latest
+        store.refresh()
+        return store
+
+    def _derived(self, select: Selection) -> FleetLedger:
+        return FleetLedger(self._uri, self._engine.sibling(), clusters=self._scope, select=select, parent=self)
 
     def _snapshot(self) -> tuple[int, list[Manifest]]:
         with self._refresh_lock:
@@ -176,13 +207,13 @@ class FleetLedger(Ledger):
     def refresh(self, *, force: bool = False) -> None:
         """Re-read the manifests (at most every ``refresh_seconds`` unless ``force``); the views follow them.
 
-        A window-scoped store refreshes its parent and takes the window's part of the parent's manifests."""
+        A derived store refreshes its parent and takes its selection of the parent's manifests."""
         if self._parent is not None:
             self._parent.refresh(force=force)
             with self._refresh_lock:
                 revision, manifests = self._parent._snapshot()
                 if revision != self._revision:
-                    self._manifests = [m for m in manifests if self._visible(m)]
+                    self._manifests = manifests if self._select is None else self._select(manifests)
                     self._revision = revision
                     self._defined = False
             return
@@ -246,7 +277,8 @@ class FleetLedger(Ledger):
         )
 
     def close(self) -> None:
-        for store in [*self._scoped.values(), *self._windowed.values()]:
+        latest = [] if self._latest is None else [self._latest]
+        for store in [*self._scoped.values(), *self._windowed.values(), *latest]:
             store.close()
         self._engine.close()
         if not self._closed:
@@ -274,6 +306,8 @@ __all__ = [
     "WINDOWED_TABLES",
     "FleetLedger",
     "for_window",
+    "in_days",
+    "last_days",
     "open_fleet",
     "read_manifests",
     "window_days",

@@ -88,7 +88,7 @@ def _per_cluster(backend: Backend, query: AllocationQuery, filter_text: str) -> 
         params |= {"splitIdle": "true"}
     whole = AllocationQuery.from_params(params, backend.clock())
     clusters: dict[str, float] = {}
-    for data in backend.cache.allocation(backend.reader(), whole):
+    for data in backend.cache.allocation(backend.reader_for(whole.window), whole):
         for name, row in data.items():
             cluster = name.split(SEPARATOR)[0]
             clusters[cluster] = clusters.get(cluster, 0.0) + cost_of(row)
@@ -124,7 +124,7 @@ def _add_shares(backend: Backend, query: AllocationQuery, filter_text: str, resu
 def allocation_costs(backend: Backend, scope: Scope, params: Mapping[str, str]) -> AllocationCosts:
     """The bounded sets of the allocation query of ``params`` and the share of all costs they hold."""
     query, step, notes = bounded_sets(lambda p: allocation_query(backend, scope, p), params)
-    sets = backend.cache.allocation(backend.reader(), query)
+    sets = backend.cache.allocation(backend.reader_for(query.window), query)
     kept = [(window, ranked(data)) for window, data in zip(query.sets, sets, strict=True) if data]
     per_set = rows_per_set([rows for _w, rows in kept], _shaped)
     out = [

@@ -39,7 +39,7 @@ def _query(backend: Backend, scope: Scope, params: Mapping[str, str], asset_type
 def _no_match(backend: Backend, scope: Scope, window: str, asked: str) -> str:
     """The note of a type or filter matching no asset: what was asked and the types and clusters that exist."""
     query = _query(backend, scope, {"window": window, "accumulate": "true"}, "")
-    rows = [row for data in backend.cache.assets(backend.reader(), query) for row in data.values()]
+    rows = [row for data in backend.cache.assets(backend.reader_for(query.window), query) for row in data.values()]
     types = sorted({str(row.get("type")) for row in rows if row.get("type")})
     clusters = sorted({str((row.get("properties") or {}).get("cluster")) for row in rows} - {"None", ""})
     return (
@@ -52,7 +52,7 @@ def asset_costs(backend: Backend, scope: Scope, params: Mapping[str, str], asset
     """The bounded sets of the asset query of ``params``, only assets of ``asset_type`` when given."""
     kind = canonical_type(asset_type) if asset_type.strip() else ""
     query, step, notes = bounded_sets(lambda p: _query(backend, scope, p, kind), params)
-    sets = backend.cache.assets(backend.reader(), query)
+    sets = backend.cache.assets(backend.reader_for(query.window), query)
     kept = [(window, ranked(data)) for window, data in zip(query.sets, sets, strict=True) if data]
     per_set = rows_per_set([rows for _w, rows in kept], dict)
     asked = " and ".join(
@@ -85,9 +85,8 @@ def asset_costs(backend: Backend, scope: Scope, params: Mapping[str, str], asset
 def cluster_management_cost(backend: Backend, scope: Scope, window: str) -> float:
     """The cluster-management fees of the window (the scope's clusters), which allocations and idle leave out."""
     query = _query(backend, scope, {"window": window, "accumulate": "true"}, "ClusterManagement")
-    return round(
-        sum(cost_of(row) for data in backend.cache.assets(backend.reader(), query) for row in data.values()), 5
-    )
+    sets = backend.cache.assets(backend.reader_for(query.window), query)
+    return round(sum(cost_of(row) for data in sets for row in data.values()), 5)
 
 
 __all__ = ["ASSET_TYPES", "asset_costs", "canonical_type", "cluster_management_cost"]

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from kubetally.domain.window import Window
 from kubetally.errors import InvalidWindow
+from kubetally.ledger.fleet import FleetLedger
 from kubetally.query.allocation import Reader
 from kubetally.query.cache import QueryCache
 from kubetally.query.scope import UNRESTRICTED, Scope
@@ -45,6 +46,12 @@ class Backend:
     max_window_days: float = DEFAULT_MAX_WINDOW_DAYS
     currency: str = "USD"
     """The price book's ``currencyCode``: every amount a tool returns is in it."""
+
+    def reader_for(self, window: Window) -> Reader:
+        """The reader of a query bounded by ``window``: on a fleet, the store listing only the window's days
+        (docs/fleet.md, "Partition pruning"); a ledger file itself."""
+        reader = self.reader()
+        return reader.windowed(window.start, window.end) if isinstance(reader, FleetLedger) else reader
 
     def check_window(self, window: Window) -> None:
         """InvalidWindow when ``window`` is longer than :attr:`max_window_days`."""

@@ -78,7 +78,7 @@ def cloud_costs(backend: Backend, scope: Scope, window: str, aggregate: str, fil
         raise Forbidden(f"cloud bills are account-wide; an identity scoped to {scope.describe()} cannot read them")
     parsed = AssetQuery.from_params({"window": window}, backend.clock()).window
     backend.check_window(parsed)
-    frame = cloud_cost_frame(backend.reader(), parsed, aggregate, filter_text)
+    frame = cloud_cost_frame(backend.reader_for(parsed), parsed, aggregate, filter_text)
     rows = sorted(
         (CloudCostRow(**row) for row in frame.fill_null(0.0).to_dicts()), key=lambda r: (-r.billed_cost, r.name)
     )
@@ -108,7 +108,7 @@ def idle_costs(backend: Backend, scope: Scope, window: str, by: IdleBy) -> IdleC
     if scope.clusters is not None:
         params["filter"] = "cluster:" + ",".join(f'"{c}"' for c in sorted(scope.clusters) or [""])
     query = allocation_query(backend, UNRESTRICTED, params)
-    summary = summarize_idle(backend.cache.allocation(backend.reader(), query))
+    summary = summarize_idle(backend.cache.allocation(backend.reader_for(query.window), query))
     groups = sorted(summary.groups, key=lambda g: (-g.idle_cost, g.name))
     return IdleCosts(
         window=time_range(query.window),
@@ -129,7 +129,7 @@ def efficiency(
     params = {"window": window, "aggregate": aggregate, "filter": filter_text, "accumulate": "true", "idle": "hide"}
     # Savings come from the workloads' own costs: a scope shares idle onto its rows, so undo that here.
     query = replace(allocation_query(backend, scope, params), idle=IdleMode.HIDE)
-    frame = efficiency_frame(backend.cache.allocation(backend.reader(), query), headroom)
+    frame = efficiency_frame(backend.cache.allocation(backend.reader_for(query.window), query), headroom)
     workloads = [
         WorkloadEfficiency(
             name=row["name"],
@@ -176,7 +176,7 @@ def aggregation_values(backend: Backend, scope: Scope, window: str, filter_text:
     query = allocation_query(backend, scope, params)
     rows = [
         row.get("properties") or {}
-        for data in backend.cache.allocation(backend.reader(), query)
+        for data in backend.cache.allocation(backend.reader_for(query.window), query)
         for row in data.values()
     ]
     labels: dict[str, set[str]] = {}

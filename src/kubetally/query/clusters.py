@@ -23,22 +23,30 @@ def _latest(reader: Reader) -> dict[str, datetime]:
     return {row["cluster"]: row["last"] for row in frame.iter_rows(named=True)}
 
 
-def cluster_overview(
-    reader: Reader,
-    window: str,
-    now: datetime,
-    *,
-    published: dict[str, datetime] | None = None,
-    stale_after: timedelta = DEFAULT_STALE_AFTER,
-) -> list[dict[str, Any]]:
-    """One row per cluster with data in ``window``, most expensive first."""
-    query = AllocationQuery.from_params(
+def overview_query(window: str, now: datetime) -> AllocationQuery:
+    """The allocation query behind the overview of ``window``: by cluster, idle split per cluster, one set."""
+    return AllocationQuery.from_params(
         {"window": window, "aggregate": "cluster", "includeIdle": "true", "splitIdle": "true", "accumulate": "true"},
         now,
     )
+
+
+def cluster_overview(
+    reader: Reader,
+    query: AllocationQuery,
+    now: datetime,
+    *,
+    published: dict[str, datetime] | None = None,
+    latest: Reader | None = None,
+    stale_after: timedelta = DEFAULT_STALE_AFTER,
+) -> list[dict[str, Any]]:
+    """One row per cluster with data in the window of ``query`` (:func:`overview_query`), most expensive first.
+
+    Costs are read from ``reader`` (it needs only the window's rows), each cluster's last hour from ``latest``
+    (default: ``reader``), which must hold every cluster's newest coverage row."""
     sets = run_allocation(reader, query)
     allocations = sets[0] if sets else {}
-    latest = _latest(reader)
+    last_hours = _latest(reader if latest is None else latest)
     rows: dict[str, dict[str, Any]] = {}
     for name, allocation in allocations.items():
         cluster = name.removesuffix(IDLE_SUFFIX)
@@ -51,7 +59,7 @@ def cluster_overview(
     result = []
     for cluster, row in rows.items():
         total = row["allocatedCost"] + row["idleCost"]
-        last = latest.get(cluster)
+        last = last_hours.get(cluster)
         publication = (published or {}).get(cluster)
         result.append(
             {
