@@ -57,13 +57,15 @@ def fleet_server(demo_ledger: Path, tmp_path_factory: pytest.TempPathFactory) ->
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
+    """Playwright's sync driver runs an asyncio loop in the main thread while it is open: it is closed when the UI
+    tests end, so that tests run after them can start their own loops."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium (``apt-get install chromium``); the tests fail when it is missing."""
     if not CHROMIUM.exists():
