@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from kubetally.api.auth import scope_of
 from kubetally.api.ignored import answer
-from kubetally.domain.window import Window
+from kubetally.domain.window import Accumulate, Window, parse_accumulate
 from kubetally.errors import InvalidWindow
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import FleetLedger
@@ -208,8 +208,13 @@ def allocation_summary(request: Request, query: AllocationRequest) -> JSONRespon
 
 
 def assets(request: Request, query: AssetRequest) -> JSONResponse:
-    """Asset sets (one per step), each keyed by asset key, in OpenCost's shape."""
-    return answer(request, cache(request).assets(reader(request), query))
+    """Asset sets (one per step), each keyed by asset key; with ``accumulate=true`` (or ``all``) the one set
+    itself, as OpenCost answers ``/assets`` (one asset set over the window, which the OpenCost UI reads)."""
+    sets = cache(request).assets(reader(request), query)
+    name = "accumulateBy" if request.query_params.get("accumulateBy") else "accumulate"
+    if parse_accumulate(request.query_params.get(name), name) is Accumulate.ALL:
+        return answer(request, sets[0])
+    return answer(request, sets)
 
 
 def summary_range(query: AllocationQuery, sets: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:

@@ -278,13 +278,19 @@ ASSET_AGGREGATES: dict[str, str] = {
     "storageclass": "storage_class",
     "region": "region",
     "zone": "zone",
+    "provider": "",
+    "account": "",
+    "project": "",
 }
-"""Asset aggregate keys (case-insensitive) and their ledger columns; ``label:<name>`` is accepted too."""
+"""Asset aggregate keys (case-insensitive) and their ledger columns; ``label:<name>`` is accepted too. The cloud
+provider, account and project of an asset are not in the ledger (its properties leave them empty, as OpenCost
+does for unknown parts): aggregating by them gives one ``__unallocated__`` entry."""
 
 
 @dataclass(frozen=True)
 class AssetKey:
-    """One asset aggregation key: a ledger column, or a label (``label:<name>``)."""
+    """One asset aggregation key: a ledger column, a label (``label:<name>``), or neither (a property the ledger
+    does not hold: every asset is ``__unallocated__`` for it)."""
 
     name: str
     column: str | None
@@ -303,7 +309,7 @@ def parse_asset_aggregate(text: str) -> tuple[AssetKey, ...]:
                 raise InvalidParameter("aggregate", f"{part!r} needs a name after 'label:' (e.g. label:team)")
             keys.append(AssetKey(part, None, label))
         elif part.lower() in ASSET_AGGREGATES:
-            keys.append(AssetKey(part, ASSET_AGGREGATES[part.lower()]))
+            keys.append(AssetKey(part, ASSET_AGGREGATES[part.lower()] or None))
         else:
             raise InvalidParameter(
                 "aggregate",
