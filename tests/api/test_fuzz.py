@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from schemathesis import GenerationMode
-from schemathesis.checks import CHECKS, load_all_checks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
 
 from kubetally.api.app import create_app
 from tests.api.conftest import NOW

@@ -98,3 +98,22 @@ def test_share_cost_at_the_bound_keeps_every_total_a_number(server: str) -> None
     assert response.status_code == 200
     rows = response.json()["data"][0].values()
     assert all(isinstance(row["totalCost"], float) for row in rows)
+
+
+AUTOCOMPLETE = ("/allocation/autocomplete", "/assets/autocomplete", "/cloudCost/autocomplete")
+
+
+@pytest.mark.parametrize("path", [prefix + path for prefix in ("", "/model") for path in AUTOCOMPLETE])
+@pytest.mark.parametrize(
+    ("parameter", "value", "named"), [case for case in CORPUS if case[0] in ("filter", "window", "limit")]
+)
+def test_hostile_value_on_autocomplete_is_refused_naming_the_parameter(
+    server: str, path: str, parameter: str, value: str, named: str
+) -> None:
+    field = "service" if "cloudCost" in path else "cluster"
+    params = {"window": WINDOW, "field": field, parameter: value}
+    with httpx.Client(base_url=server, timeout=30) as client:
+        response = client.get(path, params=params)
+        assert response.status_code == 400, (response.status_code, response.text[:300])
+        assert response.json()["error"]["parameter"] == named
+        assert client.get(path, params={"window": WINDOW, "field": field}).status_code == 200
