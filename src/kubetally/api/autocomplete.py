@@ -18,6 +18,7 @@ from kubetally.api.auth import scope_of
 from kubetally.api.cloud import require_account_wide
 from kubetally.api.ignored import answer
 from kubetally.api.routes import WINDOW, cache, check_window, clock_of, reader
+from kubetally.api.schema import param
 from kubetally.errors import InvalidParameter
 from kubetally.query import AllocationQuery, AssetQuery
 from kubetally.query.autocomplete import ALLOCATION_FIELDS, ASSET_FIELDS, MAX_LIMIT, Autocomplete, values
@@ -27,9 +28,11 @@ from kubetally.query.scope import scope_allocation, scope_assets
 
 Text = str | None
 
-FIELD = Query(description="The field whose values are listed, e.g. `namespace`, or `label:<name>`. Required.")
-SEARCH = Query(description="Only values containing this text (case-insensitive).")
-LIMIT = Query(description=f"At most this many values: 1 to {MAX_LIMIT}; 0 or absent: 100.")
+FIELD = "The field whose values are listed, e.g. `namespace`, or `label:<name>`. Required."
+SEARCH = Query(json_schema_extra=param("search"), description="Only values containing this text (case-insensitive).")
+LIMIT = Query(
+    json_schema_extra=param("limit"), description=f"At most this many values: 1 to {MAX_LIMIT}; 0 or absent: 100."
+)
 
 
 def _as_field(exc: InvalidParameter) -> InvalidParameter:
@@ -48,10 +51,13 @@ def allocation_autocomplete(
     request: Request,
     *,
     window: Annotated[str, WINDOW],
-    field: Annotated[str, FIELD],
+    field: Annotated[str, Query(description=FIELD, json_schema_extra=param("allocation-field"))],
     search: Annotated[Text, SEARCH] = None,
     limit: Annotated[Text, LIMIT] = None,
-    filter_: Annotated[Text, Query(alias="filter", description="Filter language v2 over allocations.")] = None,
+    filter_: Annotated[
+        Text,
+        Query(json_schema_extra=param("filter"), alias="filter", description="Filter language v2 over allocations."),
+    ] = None,
 ) -> JSONResponse:
     """The values of an allocation field in the window: cluster, node, namespace, controllerKind, controllerName,
     pod, container, service, providerID, the label aliases, or ``label:<name>``."""
@@ -72,10 +78,15 @@ def assets_autocomplete(
     request: Request,
     *,
     window: Annotated[str, WINDOW],
-    field: Annotated[str, FIELD],
+    field: Annotated[str, Query(description=FIELD, json_schema_extra=param("asset-field"))],
     search: Annotated[Text, SEARCH] = None,
     limit: Annotated[Text, LIMIT] = None,
-    filter_: Annotated[Text, Query(alias="filter", description="Filter language v2 over asset fields.")] = None,
+    filter_: Annotated[
+        Text,
+        Query(
+            json_schema_extra=param("asset-filter"), alias="filter", description="Filter language v2 over asset fields."
+        ),
+    ] = None,
 ) -> JSONResponse:
     """The values of an asset field in the window: cluster, name, type (assetType), category, service,
     providerID, provider, account, project, or ``label:<name>``."""
@@ -94,10 +105,17 @@ def cloud_cost_autocomplete(
     request: Request,
     *,
     window: Annotated[str, WINDOW],
-    field: Annotated[str, FIELD],
+    field: Annotated[str, Query(description=FIELD, json_schema_extra=param("cloud-field"))],
     search: Annotated[Text, SEARCH] = None,
     limit: Annotated[Text, LIMIT] = None,
-    filter_: Annotated[Text, Query(alias="filter", description="Filter language v2 over the cloud fields.")] = None,
+    filter_: Annotated[
+        Text,
+        Query(
+            json_schema_extra=param("cloud-filter"),
+            alias="filter",
+            description="Filter language v2 over the cloud fields.",
+        ),
+    ] = None,
 ) -> JSONResponse:
     """The values of a cloud cost field in the window: accountID, invoiceEntityID, provider, providerID,
     category, service, ... or ``label:<key>``."""

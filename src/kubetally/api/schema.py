@@ -1,13 +1,20 @@
-"""What ``/openapi.json`` says about every operation: the error envelope of each refusal, and no FastAPI 422.
+"""What ``/openapi.json`` says about every operation: its parameters' constraints, the error envelope of each
+refusal, and no FastAPI 422.
 
 Every route answers its errors in OpenCost's error envelope (:mod:`kubetally.api.errors`): the statuses below are
 declared on each operation with that shape, so that a client generated from the schema knows them. A missing or
 malformed parameter is a 400 (never FastAPI's 422), so the 422 FastAPI adds to every operation with parameters
 is removed from the schema, with its validation-error components.
+
+Parameters stay strings parsed by the query layer (so the HTTP API, the CLI and MCP refuse alike, with the same
+messages); :func:`param` adds what the schema can say of each: a ``pattern`` every accepted value matches
+(closed sets spelled case-insensitively, digits for counts), a ``maxLength``, and a ``format``
+(``kubetally-<kind>``) naming the grammar the description spells out (windows, filters, aggregates).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from fastapi import FastAPI
@@ -43,6 +50,59 @@ _REASONS: dict[int, str] = {
 }
 
 
+def _ci(word: str) -> str:
+    """``word`` as a case-insensitive regular expression (``[Nn][Oo]``), valid in ECMA-262 and Python."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def choice(*words: str, blank: bool = True) -> str:
+    """A pattern matching exactly one of ``words`` (case-insensitive) or, with ``blank``, the empty string."""
+    body = "|".join(_ci(word) for word in words)
+    return f"^(?:{body}){'?' if blank else ''}$"
+
+
+BOOLEAN = choice("true", "false", "t", "f", "1", "0", "yes", "no")
+ACCUMULATE = choice("true", "false", "all", "hour", "day", "week", "weeknow", "month", "quarter")
+
+_KINDS: dict[str, dict[str, Any]] = {
+    "window": {"pattern": r"^[0-9A-Za-z:.,+\- ]+$", "maxLength": 256},
+    "legacy-window": {"pattern": r"^[0-9A-Za-z:.,+\- ]+$", "maxLength": 256},
+    "duration": {"pattern": r"^(?:[0-9]{1,12}[SsMmHhDdWw])*$", "maxLength": 256},
+    "step": {"pattern": r"^[0-9A-Za-z]*$", "maxLength": 256},
+    "accumulate": {"pattern": ACCUMULATE},
+    "boolean": {"pattern": BOOLEAN},
+    "idle": {"pattern": choice("true", "false", "t", "f", "1", "0", "yes", "no", "hide", "separate", "share")},
+    "share-split": {
+        "pattern": "^(?:"
+        + "|".join(map(_ci, ("even", "weighted")))
+        + "|"
+        + _ci("metric:")
+        + "(?:"
+        + "|".join(map(_ci, ("cpu", "ram", "gpu", "pv", "network")))
+        + "))?$"
+    },
+    "legacy-split": {"pattern": choice("even", "weighted")},
+    "money": {"pattern": r"^[0-9_.eE+\-]*$", "maxLength": 64},
+    "count": {"pattern": r"^[0-9]{0,9}$"},
+    "limit": {"pattern": r"^[0-9]{0,6}$"},
+    "cost-metric": {"pattern": choice("ListCost", "NetCost", "AmortizedNetCost", "InvoicedCost", "AmortizedCost")},
+    "cloud-sort": {"pattern": choice("cost", "name", "kubernetesPercent")},
+    "order": {"pattern": choice("asc", "desc")},
+    "table-format": {"pattern": choice("json", "csv")},
+    "focus-format": {"pattern": choice("csv", "parquet")},
+    "granularity": {"pattern": choice("hour", "day")},
+    "cost-type": {"pattern": choice("blended", "list", "billed")},
+    "custom-sort": {"pattern": choice("cost", "aggregate", "costType")},
+    "basis": {"pattern": choice("effective", "billed")},
+}
+"""What the schema says of each kind of parameter besides its ``format``; kinds not listed have no pattern."""
+
+
+def param(kind: str) -> dict[str, Any]:
+    """The ``json_schema_extra`` of a parameter of ``kind``: its format and what :data:`_KINDS` adds."""
+    return {"format": f"kubetally-{kind}", **_KINDS.get(kind, {})}
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """FastAPI ``responses=`` declaring ``statuses`` with the error envelope."""
     return {status: {"model": ErrorEnvelope, "description": _REASONS[status]} for status in statuses}
@@ -73,4 +133,13 @@ def install_schema(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-__all__ = ["PLAIN_ERRORS", "QUERY_ERRORS", "ErrorDetail", "ErrorEnvelope", "errors", "install_schema"]
+__all__ = [
+    "PLAIN_ERRORS",
+    "QUERY_ERRORS",
+    "ErrorDetail",
+    "ErrorEnvelope",
+    "choice",
+    "errors",
+    "install_schema",
+    "param",
+]
