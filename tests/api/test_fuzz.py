@@ -81,6 +81,11 @@ CHECKS_ON = list(CHECKS.get_all())
 """Every schemathesis check."""
 
 
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_session_sign_in_and_out_pass_every_check(api_schema: Any, method: str) -> None:
+    assert_no_server_error(api_schema["/session"][method], max_examples=5)
+
+
 def assert_no_server_error(operation: Any, max_examples: int) -> None:
     """Generated requests of ``operation`` (valid ones, and invalid ones when it has parameters) pass every check
     of :data:`CHECKS_ON`, never get a 5xx, and every 4xx is the error envelope."""
