@@ -55,36 +55,43 @@ def _ci(word: str) -> str:
     return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
 
 
+WS = r"[\s\x1c-\x1f\x85]"
+"""Whitespace as ``str.strip`` sees it, as a class valid in ECMA-262 (whose backslash-s lacks U+001C-U+001F, U+0085)."""
+
+
 def choice(*words: str, blank: bool = True) -> str:
-    """A pattern matching exactly one of ``words`` (case-insensitive) or, with ``blank``, the empty string."""
+    """A pattern matching exactly one of ``words`` (case-insensitive) or, with ``blank``, the empty string; the
+    parsers strip surrounding whitespace, so the pattern allows it."""
     body = "|".join(_ci(word) for word in words)
-    return f"^(?:{body}){'?' if blank else ''}$"
+    return f"^{WS}*(?:{body}){'?' if blank else ''}{WS}*$"
 
 
 BOOLEAN = choice("true", "false", "t", "f", "1", "0", "yes", "no")
-ACCUMULATE = choice("true", "false", "all", "hour", "day", "week", "weeknow", "month", "quarter")
+ACCUMULATE = choice(
+    "true", "false", "t", "f", "1", "0", "none", "all", "hour", "day", "week", "weeknow", "month", "quarter"
+)
 
 _KINDS: dict[str, dict[str, Any]] = {
-    "window": {"pattern": r"^[0-9A-Za-z:.,+\- ]+$", "maxLength": 256},
-    "legacy-window": {"pattern": r"^[0-9A-Za-z:.,+\- ]+$", "maxLength": 256},
-    "duration": {"pattern": r"^(?:[0-9]{1,12}[SsMmHhDdWw])*$", "maxLength": 256},
-    "step": {"pattern": r"^[0-9A-Za-z]*$", "maxLength": 256},
+    "window": {"pattern": r"^[0-9A-Za-z:.,+\-\s\x1c-\x1f\x85]+$", "maxLength": 256},
+    "legacy-window": {"pattern": r"^[0-9A-Za-z:.,+\-\s\x1c-\x1f\x85]+$", "maxLength": 256},
+    "duration": {"pattern": f"^{WS}*(?:[0-9]{{1,12}}[SsMmHhDdWw])*{WS}*$", "maxLength": 256},
+    "step": {"pattern": f"^{WS}*[0-9A-Za-z]*{WS}*$", "maxLength": 256},
     "accumulate": {"pattern": ACCUMULATE},
     "boolean": {"pattern": BOOLEAN},
     "idle": {"pattern": choice("true", "false", "t", "f", "1", "0", "yes", "no", "hide", "separate", "share")},
     "share-split": {
-        "pattern": "^(?:"
+        "pattern": f"^{WS}*(?:"
         + "|".join(map(_ci, ("even", "weighted")))
         + "|"
         + _ci("metric:")
         + "(?:"
         + "|".join(map(_ci, ("cpu", "ram", "gpu", "pv", "network")))
-        + "))?$"
+        + f"))?{WS}*$"
     },
     "legacy-split": {"pattern": choice("even", "weighted")},
-    "money": {"pattern": r"^[0-9_.eE+\-]*$", "maxLength": 64},
-    "count": {"pattern": r"^[0-9]{0,9}$"},
-    "limit": {"pattern": r"^[0-9]{0,6}$"},
+    "money": {"pattern": f"^{WS}*[0-9_.eE+\\-]*{WS}*$"},
+    "count": {"pattern": f"^{WS}*[0-9]{{0,9}}{WS}*$"},
+    "limit": {"pattern": f"^{WS}*[0-9]{{0,6}}{WS}*$"},
     "cost-metric": {"pattern": choice("ListCost", "NetCost", "AmortizedNetCost", "InvoicedCost", "AmortizedCost")},
     "cloud-sort": {"pattern": choice("cost", "name", "kubernetesPercent")},
     "order": {"pattern": choice("asc", "desc")},

@@ -147,15 +147,20 @@ def _filter(params: Mapping[str, str], name: str) -> Filter | None:
 
 
 def _sets(params: Mapping[str, str], window: Window) -> tuple[Window, ...]:
-    """The windows of the sets: the accumulation period if any, else the step, else the whole window."""
+    """The windows of the sets: the accumulation period if any, else the step, else the whole window.
+
+    ``accumulate`` (beside ``accumulateBy``) and ``step`` are checked even when another parameter overrides them:
+    a malformed value is refused, never silently unused."""
     accumulate_name = "accumulateBy" if params.get("accumulateBy") else "accumulate"
     accumulate = parse_accumulate(params.get(accumulate_name), accumulate_name)
+    if accumulate_name == "accumulateBy":
+        parse_accumulate(params.get("accumulate"), "accumulate")
+    raw_step = (params.get("step") or "").strip()
+    step: Step | None = parse_step(raw_step, "step") if raw_step else None
     if accumulate is Accumulate.ALL:
         return (window,)
     period = accumulate.step
     if period is None:
-        raw_step = (params.get("step") or "").strip()
-        step: Step | None = parse_step(raw_step, "step") if raw_step else None
         period = step
     if period is None:
         return (window,)
