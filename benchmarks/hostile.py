@@ -31,9 +31,15 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "/allocation": ("filter", "shareFilter", "step", "accumulate", "window", "shareCost"),
     "/allocation/compute": ("filter", "shareFilter", "step", "accumulate", "window", "shareCost"),
     "/allocation/summary": ("filter", "step", "accumulate", "window"),
+    "/allocation/compute/summary": ("filter", "shareFilter", "step", "accumulate", "window", "shareCost"),
     "/assets": ("filter", "step", "accumulate", "window"),
     "/cloudCost": ("filter", "accumulate", "window"),
+    "/cloudCost/view/graph": ("filter", "accumulate", "window"),
+    "/cloudCost/view/totals": ("filter", "accumulate", "window"),
     "/cloudCost/view/table": ("filter", "limit", "offset", "window"),
+    "/customCost/total": ("filter", "accumulate", "window"),
+    "/customCost/timeseries": ("filter", "accumulate", "window"),
+    "/reconciliation": ("window",),
     "/focus": ("filter", "window"),
 }
 """Each endpoint and the corpus parameters it takes (also served under ``/model``)."""

@@ -143,6 +143,9 @@ def test_a_missing_label_is_unallocated(client: TestClient) -> None:
 def test_accumulate_and_step_set_counts(client: TestClient, params: dict[str, str], count: int) -> None:
     for route in ("/allocation", "/assets"):
         sets = data(client, route, window=WINDOW, **params)
+        if route == "/assets" and params.get("accumulate") in ("true", "all"):
+            assert isinstance(sets, dict) and sets, "accumulated /assets is OpenCost's one asset set"
+            sets = [sets]
         assert len(sets) == count, route
     summary = data(client, "/allocation/summary", window=WINDOW, **params)
     assert len(summary["sets"]) == count
@@ -199,3 +202,24 @@ def test_health_version_and_docs(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     declared = {p["name"] for p in schema["paths"]["/model/allocation"]["get"]["parameters"]}
     assert {"window", "includeIdle", "idle", "accumulateBy", "shareSplit", "splitIdle", "idleByNode"} <= declared
+
+
+OVERRIDDEN = [
+    ({"accumulate": "weeknow", "step": "nonsense"}, "step"),
+    ({"accumulate": "true", "step": "1.5h"}, "step"),
+    ({"accumulateBy": "hour", "accumulate": "else"}, "accumulate"),
+]
+"""Parameters another one overrides, with malformed values: refused all the same (``/cloudCost`` has no step)."""
+
+
+@pytest.mark.parametrize(
+    ("route", "params", "named"),
+    [(route, params, named) for route in ("/allocation", "/assets") for params, named in OVERRIDDEN]
+    + [("/cloudCost", OVERRIDDEN[2][0], "accumulate")],
+)
+def test_an_overridden_parameter_is_still_checked(
+    client: TestClient, route: str, params: dict[str, str], named: str
+) -> None:
+    response = client.get(route, params={"window": WINDOW, **params})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["parameter"] == named

@@ -1,7 +1,10 @@
-"""Schemathesis fuzzes every operation of the OpenAPI schema against the app: no input may give a 5xx.
+"""Schemathesis fuzzes every operation of the OpenAPI schema against the app, with every check on.
 
-The schema declares every parameter as a string (the query layer parses them), so generated cases are
-arbitrary strings in every parameter and most exercise the 400 paths; the error envelope is checked on each.
+Schema-valid (positive) and schema-invalid (negative) cases are generated for every operation; every response
+must pass every schemathesis check: no 5xx, only declared status codes and content types, bodies matching the
+declared schemas (the error envelope on every 4xx), schema-valid requests accepted, schema-invalid ones refused.
+Positive cases draw each parameter from its ``kubetally-<kind>`` format (:mod:`tests.api.fuzz_formats`);
+negative ones violate the declared patterns, lengths and types.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
 
 from kubetally.api.app import create_app
-from tests.api.conftest import NOW
+from tests.api.conftest import NOW, WINDOW
+from tests.api.fuzz_formats import register as register_formats
 
 OPERATIONS = [
     prefix + path
@@ -27,7 +33,10 @@ OPERATIONS = [
         "/allocation/compute",
         "/allocation/summary",
         "/allocation/compute/summary",
+        "/allocation/autocomplete",
         "/assets",
+        "/assets/autocomplete",
+        "/cloudCost/autocomplete",
         "/cloudCost",
         "/cloudCost/view/graph",
         "/cloudCost/view/totals",
@@ -63,23 +72,39 @@ def test_the_schema_lists_every_operation(api_schema: Any) -> None:
 
 @pytest.mark.parametrize("path", OPERATIONS)
 def test_no_input_gives_a_server_error(api_schema: Any, path: str) -> None:
-    assert_no_server_error(api_schema[path]["GET"], max_examples=30)
+    assert_no_server_error(api_schema[path]["GET"], max_examples=12)
+
+
+load_all_checks()
+register_formats()
+CHECKS_ON = list(CHECKS.get_all())
+"""Every schemathesis check."""
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_session_sign_in_and_out_pass_every_check(api_schema: Any, method: str) -> None:
+    assert_no_server_error(api_schema["/session"][method], max_examples=5)
 
 
 def assert_no_server_error(operation: Any, max_examples: int) -> None:
-    """Generated requests of ``operation`` never get a 5xx, and every 4xx is the error envelope."""
+    """Generated requests of ``operation`` (valid ones, and invalid ones when it has parameters) pass every check
+    of :data:`CHECKS_ON`, never get a 5xx, and every 4xx is the error envelope."""
+    modes = [GenerationMode.POSITIVE]
+    if operation.definition.raw.get("parameters"):
+        modes.append(GenerationMode.NEGATIVE)
+    for mode in modes:
 
-    @given(case=operation.as_strategy())
-    @settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    def check(case: Any) -> None:
-        response = case.call()
-        assert response.status_code < 500, response.text
-        if response.status_code >= 400:
-            body = response.json()
-            assert body["status"] == "error" and body["code"] == response.status_code
-            assert body["message"] and "Traceback" not in response.text
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        def check(case: Any) -> None:
+            response = case.call_and_validate(checks=CHECKS_ON)
+            assert response.status_code < 500, response.text
+            if response.status_code >= 400:
+                body = response.json()
+                assert body["status"] == "error" and body["code"] == response.status_code
+                assert body["message"] and "Traceback" not in response.text
 
-    check()
+        check()
 
 
 PARAMETER_VALUES: dict[str, list[str]] = {
@@ -119,3 +144,10 @@ def test_combinations_of_parameters_answer_or_refuse(small_ledger: Path, route: 
                 assert body["error"]["parameter"] in PARAMETER_VALUES
 
         check()
+
+
+def test_the_cloud_table_refuses_an_unknown_format(small_ledger: Path) -> None:
+    with TestClient(create_app(small_ledger, clock=lambda: NOW)) as client:
+        response = client.get("/cloudCost/view/table", params={"window": WINDOW, "format": "150"})
+    assert response.status_code == 400
+    assert response.json()["error"]["parameter"] == "format"

@@ -98,3 +98,52 @@ def test_share_cost_at_the_bound_keeps_every_total_a_number(server: str) -> None
     assert response.status_code == 200
     rows = response.json()["data"][0].values()
     assert all(isinstance(row["totalCost"], float) for row in rows)
+
+
+AUTOCOMPLETE = ("/allocation/autocomplete", "/assets/autocomplete", "/cloudCost/autocomplete")
+
+
+@pytest.mark.parametrize("path", [prefix + path for prefix in ("", "/model") for path in AUTOCOMPLETE])
+@pytest.mark.parametrize(
+    ("parameter", "value", "named"), [case for case in CORPUS if case[0] in ("filter", "window", "limit")]
+)
+def test_hostile_value_on_autocomplete_is_refused_naming_the_parameter(
+    server: str, path: str, parameter: str, value: str, named: str
+) -> None:
+    field = "service" if "cloudCost" in path else "cluster"
+    params = {"window": WINDOW, "field": field, parameter: value}
+    with httpx.Client(base_url=server, timeout=30) as client:
+        response = client.get(path, params=params)
+        assert response.status_code == 400, (response.status_code, response.text[:300])
+        assert response.json()["error"]["parameter"] == named
+        assert client.get(path, params={"window": WINDOW, "field": field}).status_code == 200
+
+
+WINDOWED = (
+    ("/model/costDataModel", "timeWindow", {}),
+    ("/model/aggregatedCostModel", "window", {"aggregation": "namespace"}),
+    ("/clusters", "window", {}),
+)
+"""The endpoints whose window has its own name or whose other parameters are not in the corpus."""
+
+
+@pytest.mark.parametrize(("path", "name", "base"), WINDOWED)
+@pytest.mark.parametrize("value", [value for parameter, value, _ in CORPUS if parameter == "window"])
+def test_hostile_window_on_legacy_and_fleet_endpoints_is_refused(
+    server: str, path: str, name: str, base: dict[str, str], value: str
+) -> None:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        response = client.get(path, params={**base, name: value})
+        assert response.status_code == 400, (response.status_code, response.text[:300])
+        assert response.json()["error"]["parameter"] == name
+        assert client.get(path, params={**base, name: "1d"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/model/costDataModel", "/model/aggregatedCostModel"])
+def test_a_hostile_offset_is_refused(server: str, path: str) -> None:
+    params = {"timeWindow": "1d", "window": "1d", "aggregation": "namespace", "offset": "9" * 5000 + "d"}
+    with httpx.Client(base_url=server, timeout=30) as client:
+        response = client.get(path, params=params)
+        assert response.status_code == 400, response.text[:300]
+        assert response.json()["error"]["parameter"] == "offset"
+        assert client.get(path, params={**params, "offset": "1d"}).status_code == 200

@@ -36,5 +36,23 @@ def test_asset_type_is_opencosts_name_for_type(client: TestClient) -> None:
         "/model/assets", params={"window": WINDOW, "aggregate": "assetType", "accumulate": "true"}
     )
     assert by_asset_type.status_code == 200, by_asset_type.text
-    assert sorted(by_asset_type.json()["data"][0]) == sorted(by_type.json()["data"][0])
-    assert len(by_type.json()["data"][0]) > 1
+    assert sorted(by_asset_type.json()["data"]) == sorted(by_type.json()["data"])
+    assert len(by_type.json()["data"]) > 1
+
+
+def test_weeknow_with_a_short_first_week_puts_each_hour_in_its_own_set() -> None:
+    # 48 hours ending Monday 2026-12-07 23:00: one hour before Sunday 00:00, then 47 hours.
+    import duckdb
+
+    from kubetally.query.sql import set_index_sql
+
+    window = Window(datetime(2026, 12, 5, 23, tzinfo=UTC), datetime(2026, 12, 7, 23, tzinfo=UTC))
+    sets = split_window(window, CalendarStep.WEEK)
+    assert [s.duration.total_seconds() / 3600 for s in sets] == [1, 47]
+    hours = [
+        datetime(2026, 12, 5, 23, tzinfo=UTC),
+        datetime(2026, 12, 6, tzinfo=UTC),
+        datetime(2026, 12, 7, 22, tzinfo=UTC),
+    ]
+    sql = f"SELECT {set_index_sql(sets, 'h')} AS i FROM (SELECT unnest(?::TIMESTAMPTZ[]) AS h)"
+    assert [row[0] for row in duckdb.sql(sql, params=[hours]).fetchall()] == [0, 1, 1]

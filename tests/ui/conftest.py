@@ -103,11 +103,11 @@ def page(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
 def api_set(
     base: str, path: str, params: dict[str, str], auth: tuple[str, str] | None = None
 ) -> dict[str, dict[str, object]]:
-    """The first set of a JSON API answer, as the UI receives it."""
+    """The first set of a JSON API answer (the answer itself when it is one set), as the UI receives it."""
     response = httpx.get(f"{base}{path}", params=params, auth=auth, timeout=30)
     response.raise_for_status()
-    data: list[dict[str, dict[str, object]]] = response.json()["data"]
-    return data[0]
+    data: list[dict[str, dict[str, object]]] | dict[str, dict[str, object]] = response.json()["data"]
+    return data[0] if isinstance(data, list) else data
 
 
 def ready(page: Page) -> None:

@@ -25,7 +25,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubetally import __version__
-from kubetally.api import backup, cloud, clusters, custom_costs, focus, legacy, reconciliation, session_routes
+from kubetally.api import (
+    autocomplete,
+    backup,
+    cloud,
+    clusters,
+    custom_costs,
+    focus,
+    legacy,
+    reconciliation,
+    session_routes,
+)
 from kubetally.api.auth import (
     CHALLENGE,
     Authenticator,
@@ -40,6 +50,7 @@ from kubetally.api.follow_loop import FollowLoop, PipelineLoop
 from kubetally.api.hosts import HostCheck
 from kubetally.api.metrics import LedgerCollector, Telemetry
 from kubetally.api.routes import clock_of, router
+from kubetally.api.schema import PLAIN_ERRORS, QUERY_ERRORS, errors, install_schema
 from kubetally.domain.pricing import PriceBook
 from kubetally.errors import InvalidParameter, LedgerError, TooManyRequests, Unauthorized
 from kubetally.focus.pipeline import Pipeline
@@ -212,6 +223,7 @@ def create_app(
     )
     app.state.kubetally = state
     install_error_handlers(app)
+    install_schema(app)
     app.add_exception_handler(Unauthorized, unauthorized_error)
     app.add_exception_handler(TooManyRequests, throttled_error)
     app.add_middleware(RequestSizeLimit)
@@ -228,37 +240,49 @@ def create_app(
     if bind_host is not None:
         app.add_middleware(HostCheck, bind_host=bind_host, allowed_hosts=allowed_hosts, cors_origins=cors_origins)
     protected = [Depends(identity_of)]
-    app.include_router(router, dependencies=protected)
-    app.include_router(router, prefix="/model", dependencies=protected)
-    app.include_router(legacy.router, prefix="/model", dependencies=protected)
-    app.include_router(cloud.router, dependencies=protected)
-    app.include_router(cloud.router, prefix="/model", dependencies=protected)
-    app.include_router(custom_costs.router, dependencies=protected)
-    app.include_router(custom_costs.router, prefix="/model", dependencies=protected)
-    app.include_router(reconciliation.router, dependencies=protected)
-    app.include_router(reconciliation.router, prefix="/model", dependencies=protected)
-    app.include_router(focus.router, dependencies=protected)
-    app.include_router(clusters.router, dependencies=protected)
-    app.include_router(focus.router, prefix="/model", dependencies=protected)
-    app.include_router(backup.router, dependencies=protected)
-    app.include_router(session_routes.router)
+    for prefix, module_router in (
+        ("", router),
+        ("/model", router),
+        ("", autocomplete.router),
+        ("/model", autocomplete.router),
+        ("", autocomplete.cloud_router),
+        ("/model", autocomplete.cloud_router),
+        ("/model", legacy.router),
+        ("", cloud.router),
+        ("/model", cloud.router),
+        ("", custom_costs.router),
+        ("/model", custom_costs.router),
+        ("", reconciliation.router),
+        ("/model", reconciliation.router),
+        ("", focus.router),
+        ("", clusters.router),
+        ("/model", focus.router),
+        ("", backup.router),
+    ):
+        app.include_router(module_router, prefix=prefix, dependencies=protected, responses=QUERY_ERRORS)
+    app.include_router(session_routes.router, responses=errors(401, 403, 404, 414, 429))
     app.include_router(ui_router)
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
 
-    @app.get("/version")
+    @app.get("/version", responses=PLAIN_ERRORS)
     def version() -> JSONResponse:
         return success({"version": __version__})
 
-    @app.get("/metrics", dependencies=[Depends(require_unscoped)])
+    @app.get(
+        "/metrics",
+        dependencies=[Depends(require_unscoped)],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}, **errors(401, 403, 414, 429, 503)},
+    )
     def metrics() -> Response:
         state.reader()
         return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses=PLAIN_ERRORS)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses={**PLAIN_ERRORS, 503: {"description": "Not ready: `reason` says why."}})
     def readyz() -> JSONResponse:
         return _readiness(state)
 

@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from kubetally.api.auth import Identity, identity_of
 from kubetally.api.ignored import answer
 from kubetally.api.routes import ACCUMULATE, ACCUMULATE_BY, WINDOW, check_window, clock_of, reader
-from kubetally.errors import Forbidden
+from kubetally.api.schema import param
+from kubetally.errors import Forbidden, InvalidParameter
 from kubetally.query.cloud import cloud_cost_range
 from kubetally.query.cloud_fields import CLOUD_PROPERTIES
 from kubetally.query.cloud_params import CloudCostQuery
@@ -24,6 +25,7 @@ from kubetally.query.cloud_views import cloud_status, table_csv, view_graph, vie
 Text = str | None
 
 COST_METRIC = Query(
+    json_schema_extra=param("cost-metric"),
     alias="costMetric",
     description="`ListCost`, `NetCost`, `AmortizedNetCost` (default), `InvoicedCost` or `AmortizedCost`; "
     "case-insensitive (see docs/cloud-costs.md for the FOCUS column behind each).",
@@ -46,24 +48,40 @@ def cloud_params(
     aggregate: Annotated[
         Text,
         Query(
+            json_schema_extra=param("cloud-aggregate"),
             description=f"Comma list of {', '.join(CLOUD_PROPERTIES)} or `label:<tag>`; case-insensitive. Empty: "
-            "`invoiceEntityID,accountID,provider,providerID,category,service`."
+            "`invoiceEntityID,accountID,provider,providerID,category,service`.",
         ),
     ] = None,
     accumulate: Annotated[Text, ACCUMULATE] = None,
     accumulate_by: Annotated[Text, ACCUMULATE_BY] = None,
     filter_: Annotated[
-        Text, Query(alias="filter", description='Filter language v2 over the cloud fields, e.g. `service:"Amazon S3"`.')
+        Text,
+        Query(
+            json_schema_extra=param("cloud-filter"),
+            alias="filter",
+            description='Filter language v2 over the cloud fields, e.g. `service:"Amazon S3"`.',
+        ),
     ] = None,
     cost_metric: Annotated[Text, COST_METRIC] = None,
     sort_by: Annotated[
-        Text, Query(alias="sortBy", description="view/table: `cost` (default), `name` or `kubernetesPercent`.")
+        Text,
+        Query(
+            json_schema_extra=param("cloud-sort"),
+            alias="sortBy",
+            description="view/table: `cost` (default), `name` or `kubernetesPercent`.",
+        ),
     ] = None,
     sort_by_order: Annotated[
-        Text, Query(alias="sortByOrder", description="view/table: `desc` (default) or `asc`.")
+        Text,
+        Query(
+            json_schema_extra=param("order"), alias="sortByOrder", description="view/table: `desc` (default) or `asc`."
+        ),
     ] = None,
-    limit: Annotated[Text, Query(description="view/table: rows to return (0 = all).")] = None,
-    offset: Annotated[Text, Query(description="view/table: rows to skip.")] = None,
+    limit: Annotated[
+        Text, Query(json_schema_extra=param("count"), description="view/table: rows to return (0 = all).")
+    ] = None,
+    offset: Annotated[Text, Query(json_schema_extra=param("count"), description="view/table: rows to skip.")] = None,
 ) -> CloudCostQuery:
     """A cloud cost request decoded from its raw query string (the declared parameters document it)."""
     query = CloudCostQuery.from_params(dict(request.query_params), clock_of(request))
@@ -92,11 +110,16 @@ def cloud_cost_totals(request: Request, query: CloudRequest) -> JSONResponse:
 def cloud_cost_table(
     request: Request,
     query: CloudRequest,
-    format_: Annotated[Text, Query(alias="format", description="`json` (default) or `csv`.")] = None,
+    format_: Annotated[
+        Text, Query(json_schema_extra=param("table-format"), alias="format", description="`json` (default) or `csv`.")
+    ] = None,
 ) -> Response:
     """One row per item over the window: cost metric and Kubernetes share; ``format=csv`` for OpenCost's CSV."""
+    chosen = (format_ or "").strip().lower()
+    if chosen not in ("", "json", "csv"):
+        raise InvalidParameter("format", f"invalid value {chosen[:40]!r}; expected json or csv")
     rows = view_table(reader(request, query.window), query)
-    if (format_ or "").strip().lower() == "csv":
+    if chosen == "csv":
         return Response(table_csv(rows, query), media_type="text/csv")
     return answer(request, rows)
 
@@ -112,5 +135,11 @@ router = APIRouter(tags=["OpenCost cloud costs"], dependencies=[Depends(require_
 router.add_api_route("/cloudCost", cloud_cost, methods=["GET"], name="cloud_cost")
 router.add_api_route("/cloudCost/view/graph", cloud_cost_graph, methods=["GET"], name="cloud_cost_graph")
 router.add_api_route("/cloudCost/view/totals", cloud_cost_totals, methods=["GET"], name="cloud_cost_totals")
-router.add_api_route("/cloudCost/view/table", cloud_cost_table, methods=["GET"], name="cloud_cost_table")
+router.add_api_route(
+    "/cloudCost/view/table",
+    cloud_cost_table,
+    methods=["GET"],
+    name="cloud_cost_table",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
 router.add_api_route("/cloudCost/status", cloud_cost_status, methods=["GET"], name="cloud_cost_status")

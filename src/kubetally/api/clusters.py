@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from kubetally.api.auth import require_unscoped
 from kubetally.api.envelope import success
 from kubetally.api.routes import clock_of, reader
+from kubetally.api.schema import param
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import FleetLedger
 from kubetally.query.clusters import cluster_overview, overview_query
@@ -21,7 +22,7 @@ router = APIRouter(tags=["Fleet"])
 
 
 @router.get("/clusters", dependencies=[Depends(require_unscoped)])
-def clusters(request: Request, window: Annotated[str, Query()] = "7d") -> JSONResponse:
+def clusters(request: Request, window: Annotated[str, Query(json_schema_extra=param("window"))] = "7d") -> JSONResponse:
     """Per cluster over ``window``: total, allocated and idle cost, idle %, efficiency, freshness."""
     now = clock_of(request)
     query = overview_query(window, now)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from kubetally.api.cloud import require_account_wide
 from kubetally.api.ignored import answer
 from kubetally.api.routes import ACCUMULATE, WINDOW, check_window, clock_of, reader
+from kubetally.api.schema import param
 from kubetally.query.custom_costs import CUSTOM_COLUMNS, CustomCostQuery, custom_cost_timeseries, custom_cost_total
 
 Text = str | None
@@ -24,18 +25,40 @@ def custom_params(
     *,
     window: Annotated[str, WINDOW],
     aggregate: Annotated[
-        Text, Query(description=f"Comma list of {', '.join(CUSTOM_COLUMNS)}; case-insensitive. Empty: every row.")
+        Text,
+        Query(
+            json_schema_extra=param("custom-aggregate"),
+            description=f"Comma list of {', '.join(CUSTOM_COLUMNS)}; case-insensitive. Empty: every row.",
+        ),
     ] = None,
     accumulate: Annotated[Text, ACCUMULATE] = None,
     filter_: Annotated[
-        Text, Query(alias="filter", description='Filter language v2 over the properties, e.g. `domain:"AWS"`.')
+        Text,
+        Query(
+            json_schema_extra=param("custom-filter"),
+            alias="filter",
+            description='Filter language v2 over the properties, e.g. `domain:"AWS"`.',
+        ),
     ] = None,
     cost_type: Annotated[
         Text,
-        Query(alias="costType", description="`blended` (default: billed if positive, else list), `list`, `billed`."),
+        Query(
+            json_schema_extra=param("cost-type"),
+            alias="costType",
+            description="`blended` (default: billed if positive, else list), `list`, `billed`.",
+        ),
     ] = None,
-    sort_by: Annotated[Text, Query(alias="sortBy", description="`cost` (default), `aggregate` or `costType`.")] = None,
-    sort_direction: Annotated[Text, Query(alias="sortDirection", description="`desc` (default) or `asc`.")] = None,
+    sort_by: Annotated[
+        Text,
+        Query(
+            json_schema_extra=param("custom-sort"),
+            alias="sortBy",
+            description="`cost` (default), `aggregate` or `costType`.",
+        ),
+    ] = None,
+    sort_direction: Annotated[
+        Text, Query(json_schema_extra=param("order"), alias="sortDirection", description="`desc` (default) or `asc`.")
+    ] = None,
 ) -> CustomCostQuery:
     """A custom cost request decoded from its raw query string (the declared parameters document it)."""
     query = CustomCostQuery.from_params(dict(request.query_params), clock_of(request))

@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 
 from kubetally.api.auth import scope_of
 from kubetally.api.routes import WINDOW, check_window, clock_of, reader
+from kubetally.api.schema import param
 from kubetally.query.focus_export import FocusQuery, focus_frame, scope_focus
 from kubetally.query.focus_write import MEDIA_TYPES, export_chunks, parse_format
 
@@ -25,16 +26,32 @@ def focus(
     request: Request,
     *,
     window: Annotated[str, WINDOW],
-    format_: Annotated[Text, Query(alias="format", description="`csv` (default) or `parquet`.")] = None,
-    granularity: Annotated[Text, Query(description="Charge period of each row: `hour` or `day` (default).")] = None,
+    format_: Annotated[
+        Text,
+        Query(json_schema_extra=param("focus-format"), alias="format", description="`csv` (default) or `parquet`."),
+    ] = None,
+    granularity: Annotated[
+        Text,
+        Query(
+            json_schema_extra=param("granularity"), description="Charge period of each row: `hour` or `day` (default)."
+        ),
+    ] = None,
     aggregate: Annotated[
         Text,
         Query(
+            json_schema_extra=param("focus-aggregate"),
             description="Comma list of the dimensions to keep: `cluster, node, namespace, controllerKind, "
-            "controller, pod, container` (case-insensitive). Empty: all of them, one row per container."
+            "controller, pod, container` (case-insensitive). Empty: all of them, one row per container.",
         ),
     ] = None,
-    filter_: Annotated[Text, Query(alias="filter", description='Filter language v2, e.g. `namespace:"prod"`.')] = None,
+    filter_: Annotated[
+        Text,
+        Query(
+            json_schema_extra=param("filter"),
+            alias="filter",
+            description='Filter language v2, e.g. `namespace:"prod"`.',
+        ),
+    ] = None,
 ) -> StreamingResponse:
     """FOCUS 1.2 rows: one per charge period, cost component and Kubernetes object, plus idle, unmounted and
     cluster-management rows; unfiltered, they add up to the clusters' total cost (docs/focus-export.md)."""

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from kubetally.api.auth import scope_of
 from kubetally.api.envelope import success
 from kubetally.api.routes import check_window, clock_of, reader
+from kubetally.api.schema import param
 from kubetally.domain.window import Window
 from kubetally.errors import InvalidWindow
 from kubetally.query.legacy import AggregatedCostQuery, CostDataQuery, run_aggregated_cost, run_cost_data
@@ -34,7 +35,10 @@ router = APIRouter(tags=["legacy"])
 
 Text = str | None
 
-OFFSET = Query(description="Shift the window back by this duration (`7d`, `12h`, `30m`, `90s`).")
+OFFSET = Query(
+    json_schema_extra=param("duration"),
+    description="Shift the window back by this duration (`7d`, `12h`, `30m`, `90s`).",
+)
 
 
 def _check_window(request: Request, window: Window, parameter: str) -> None:
@@ -52,16 +56,20 @@ def cost_data_model(
     time_window: Annotated[
         str,
         Query(
+            json_schema_extra=param("legacy-window"),
             alias="timeWindow",
             description="The window: `<n>d|h|m` (e.g. `7d`), a keyword (`today`, `week`, ...) or `start,end`.",
             examples=["7d"],
         ),
     ],
     offset: Annotated[Text, OFFSET] = None,
-    namespace: Annotated[Text, Query(description="Only these namespaces (comma list).")] = None,
+    namespace: Annotated[
+        Text, Query(json_schema_extra=param("names"), description="Only these namespaces (comma list).")
+    ] = None,
     filter_fields: Annotated[
         Text,
         Query(
+            json_schema_extra=param("filter-fields"),
             alias="filterFields",
             description="Blacklist: comma list of fields removed from every entry (e.g. `cpuused,ramreq`).",
         ),
@@ -81,10 +89,18 @@ def cost_data_model(
 def aggregated_cost_model(
     request: Request,
     *,
-    window: Annotated[str, Query(description="The window: `<n>d|h|m|s`, a keyword or `start,end`.", examples=["1d"])],
+    window: Annotated[
+        str,
+        Query(
+            json_schema_extra=param("legacy-window"),
+            description="The window: `<n>d|h|m|s`, a keyword or `start,end`.",
+            examples=["1d"],
+        ),
+    ],
     aggregation: Annotated[
         str,
         Query(
+            json_schema_extra=param("legacy-aggregation"),
             description="`cluster`, `namespace`, `controller`, `deployment`, `statefulset`, `daemonset`, `job`, "
             "`service`, `pod`, `container`, `node`, `label` or `annotation` (with `aggregationSubfield`).",
             examples=["namespace"],
@@ -92,25 +108,60 @@ def aggregated_cost_model(
     ],
     offset: Annotated[Text, OFFSET] = None,
     aggregation_subfield: Annotated[
-        Text, Query(alias="aggregationSubfield", description="The label or annotation name(s), e.g. `app`.")
+        Text,
+        Query(
+            json_schema_extra=param("legacy-subfield"),
+            alias="aggregationSubfield",
+            description="The label or annotation name(s), e.g. `app`.",
+        ),
     ] = None,
     allocate_idle: Annotated[
-        Text, Query(alias="allocateIdle", description="`true`: spread idle cost over the tenants by cost.")
+        Text,
+        Query(
+            json_schema_extra=param("boolean"),
+            alias="allocateIdle",
+            description="`true`: spread idle cost over the tenants by cost.",
+        ),
     ] = None,
     shared_namespaces: Annotated[
-        Text, Query(alias="sharedNamespaces", description="Comma list of namespaces shared among the others.")
+        Text,
+        Query(
+            json_schema_extra=param("names"),
+            alias="sharedNamespaces",
+            description="Comma list of namespaces shared among the others.",
+        ),
     ] = None,
     shared_label_names: Annotated[
-        Text, Query(alias="sharedLabelNames", description="Comma list of label names (pairs with values).")
+        Text,
+        Query(
+            json_schema_extra=param("legacy-label-names"),
+            alias="sharedLabelNames",
+            description="Comma list of label names (pairs with values).",
+        ),
     ] = None,
     shared_label_values: Annotated[
-        Text, Query(alias="sharedLabelValues", description="Comma list of label values, as many as names.")
+        Text,
+        Query(
+            json_schema_extra=param("legacy-label-values"),
+            alias="sharedLabelValues",
+            description="Comma list of label values, as many as names.",
+        ),
     ] = None,
     shared_split: Annotated[
-        Text, Query(alias="sharedSplit", description="`even` (default) or `weighted` (by cost).")
+        Text,
+        Query(
+            json_schema_extra=param("legacy-split"),
+            alias="sharedSplit",
+            description="`even` (default) or `weighted` (by cost).",
+        ),
     ] = None,
     disable_cache: Annotated[
-        Text, Query(alias="disableCache", description="Accepted (`true`/`false`); answers never go stale.")
+        Text,
+        Query(
+            json_schema_extra=param("boolean"),
+            alias="disableCache",
+            description="Accepted (`true`/`false`); answers never go stale.",
+        ),
     ] = None,
 ) -> JSONResponse:
     """Aggregate value → ``{aggregation, subfields, environment, cluster, cpuCost, gpuCost, ramCost, pvCost,

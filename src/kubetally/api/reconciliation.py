@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from kubetally.api.cloud import require_account_wide
 from kubetally.api.envelope import success
 from kubetally.api.routes import WINDOW, check_window, clock_of, reader
+from kubetally.api.schema import param
 from kubetally.domain.window import Window, ceil_to, floor_to
 from kubetally.errors import InvalidParameter
 from kubetally.focus.reconcile import Basis, ReconciliationReport, reconcile
@@ -97,8 +98,9 @@ def reconciliation(
     basis: Annotated[
         Text,
         Query(
+            json_schema_extra=param("basis"),
             description="The bill's cost column: `effective` (default, FOCUS `EffectiveCost`, amortised) or "
-            "`billed` (`BilledCost`); case-insensitive."
+            "`billed` (`BilledCost`); case-insensitive.",
         ),
     ] = None,
 ) -> JSONResponse:

@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 
 from kubetally.api.auth import scope_of
 from kubetally.api.ignored import answer
-from kubetally.domain.window import Window
+from kubetally.api.schema import param
+from kubetally.domain.window import Accumulate, Window, parse_accumulate
 from kubetally.errors import InvalidWindow
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import FleetLedger, for_window
@@ -28,16 +29,23 @@ from kubetally.query.scope import scope_allocation, scope_assets
 Text = str | None
 
 WINDOW = Query(
+    json_schema_extra=param("window"),
     description="The window: `today`, `yesterday`, `week`, `lastweek`, `month`, `lastmonth`, `<n>m|h|d|w` (e.g. "
     "`7d`), `<dur> offset <dur>`, or a pair of RFC3339 times or Unix seconds (`start,end`). Required.",
     examples=["7d"],
 )
-STEP = Query(description="Length of each set: `1h`, `6h`, `1d`, `hour`, `day`, `week`, `month`, `quarter`.")
-ACCUMULATE = Query(
-    description="`true`/`all`: one set for the whole window; `false` (default); or `hour`, `day`, `week`, `month`, "
-    "`quarter`: one set per period."
+STEP = Query(
+    json_schema_extra=param("step"),
+    description="Length of each set: `1h`, `6h`, `1d`, `hour`, `day`, `week`, `month`, `quarter`.",
 )
-ACCUMULATE_BY = Query(alias="accumulateBy", description="Kubecost's name for `accumulate`.")
+ACCUMULATE = Query(
+    json_schema_extra=param("accumulate"),
+    description="`true`/`all`: one set for the whole window; `false` (default); or `hour`, `day`, `week`, `month`, "
+    "`quarter`: one set per period.",
+)
+ACCUMULATE_BY = Query(
+    json_schema_extra=param("accumulate"), alias="accumulateBy", description="Kubecost's name for `accumulate`."
+)
 FILTER = Query(description='Filter language v2, e.g. `namespace:"kube-system"` or `label[app]:"web"`.')
 
 SUMMARY_FIELDS = (
@@ -111,57 +119,113 @@ def allocation_params(
     aggregate: Annotated[
         Text,
         Query(
+            json_schema_extra=param("allocation-aggregate"),
             description="Comma list of `cluster, node, namespace, controllerKind, controller, pod, container, "
             "service, providerID, deployment, statefulset, daemonset, job, department, environment, owner, product, "
             "team, label:<name>, annotation:<name>` or `all`; case-insensitive. Empty: one allocation per container "
-            "(`cluster/node/namespace/pod/container`)."
+            "(`cluster/node/namespace/pod/container`).",
         ),
     ] = None,
     step: Annotated[Text, STEP] = None,
     accumulate: Annotated[Text, ACCUMULATE] = None,
     accumulate_by: Annotated[Text, ACCUMULATE_BY] = None,
-    filter_: Annotated[Text, Query(alias="filter", description=FILTER.description)] = None,
+    filter_: Annotated[
+        Text, Query(json_schema_extra=param("filter"), alias="filter", description=FILTER.description)
+    ] = None,
     include_idle: Annotated[
-        Text, Query(alias="includeIdle", description="OpenCost: `true` (default) adds `__idle__` allocations.")
+        Text,
+        Query(
+            json_schema_extra=param("boolean"),
+            alias="includeIdle",
+            description="OpenCost: `true` (default) adds `__idle__` allocations.",
+        ),
     ] = None,
     idle: Annotated[
         Text,
-        Query(description="Kubecost's name for `includeIdle` (`true`/`false`); also `hide`, `separate`, `share`."),
+        Query(
+            json_schema_extra=param("idle"),
+            description="Kubecost's name for `includeIdle` (`true`/`false`); also `hide`, `separate`, `share`.",
+        ),
     ] = None,
     share_idle: Annotated[
-        Text, Query(alias="shareIdle", description="`true`: distribute idle onto the allocations by cost.")
+        Text,
+        Query(
+            json_schema_extra=param("boolean"),
+            alias="shareIdle",
+            description="`true`: distribute idle onto the allocations by cost.",
+        ),
     ] = None,
     idle_by_node: Annotated[
-        Text, Query(alias="idleByNode", description="`true`: compute (and share) idle per node, not per cluster.")
+        Text,
+        Query(
+            json_schema_extra=param("boolean"),
+            alias="idleByNode",
+            description="`true`: compute (and share) idle per node, not per cluster.",
+        ),
     ] = None,
     split_idle: Annotated[
         Text,
-        Query(alias="splitIdle", description="`true`: `<cluster>/__idle__` (`<cluster>/<node>/__idle__`) rows."),
+        Query(
+            json_schema_extra=param("boolean"),
+            alias="splitIdle",
+            description="`true`: `<cluster>/__idle__` (`<cluster>/<node>/__idle__`) rows.",
+        ),
     ] = None,
     share_namespaces: Annotated[
-        Text, Query(alias="shareNamespaces", description="Comma list of namespaces whose cost is shared.")
+        Text,
+        Query(
+            json_schema_extra=param("names"),
+            alias="shareNamespaces",
+            description="Comma list of namespaces whose cost is shared.",
+        ),
     ] = None,
     share_labels: Annotated[
-        Text, Query(alias="shareLabels", description="`key:value,key2:value2`: allocations with any are shared.")
+        Text,
+        Query(
+            json_schema_extra=param("share-labels"),
+            alias="shareLabels",
+            description="`key:value,key2:value2`: allocations with any are shared.",
+        ),
     ] = None,
     share_filter: Annotated[
-        Text, Query(alias="shareFilter", description="A filter v2: matching allocations are shared.")
+        Text,
+        Query(
+            json_schema_extra=param("filter"),
+            alias="shareFilter",
+            description="A filter v2: matching allocations are shared.",
+        ),
     ] = None,
     share_cost: Annotated[
-        Text, Query(alias="shareCost", description="Fixed overhead in $ per month (730 h) shared over the sets.")
+        Text,
+        Query(
+            json_schema_extra=param("money"),
+            alias="shareCost",
+            description="Fixed overhead in $ per month (730 h) shared over the sets.",
+        ),
     ] = None,
     share_split: Annotated[
         Text,
         Query(
+            json_schema_extra=param("share-split"),
             alias="shareSplit",
             description="`weighted` (default, by cost), `even`, or `metric:<cpu|ram|gpu|pv|network>`.",
         ),
     ] = None,
     share_tenancy_costs: Annotated[
-        Text, Query(alias="shareTenancyCosts", description="`true`: share the cluster-management cost.")
+        Text,
+        Query(
+            json_schema_extra=param("boolean"),
+            alias="shareTenancyCosts",
+            description="`true`: share the cluster-management cost.",
+        ),
     ] = None,
     include_aggregated_metadata: Annotated[
-        Text, Query(alias="includeAggregatedMetadata", description="Accepted (`true`/`false`).")
+        Text,
+        Query(
+            json_schema_extra=param("boolean"),
+            alias="includeAggregatedMetadata",
+            description="Accepted (`true`/`false`).",
+        ),
     ] = None,
 ) -> AllocationQuery:
     """An /allocation request decoded from its raw query string (the declared parameters document it)."""
@@ -177,14 +241,20 @@ def asset_params(
     aggregate: Annotated[
         Text,
         Query(
+            json_schema_extra=param("asset-aggregate"),
             description="Comma list of `type, cluster, category, service, name, providerID, nodeType, storageClass, "
-            "region, zone, label:<name>`. Empty: one entry per asset."
+            "region, zone, label:<name>`. Empty: one entry per asset.",
         ),
     ] = None,
     step: Annotated[Text, STEP] = None,
     accumulate: Annotated[Text, ACCUMULATE] = None,
     accumulate_by: Annotated[Text, ACCUMULATE_BY] = None,
-    filter_: Annotated[Text, Query(alias="filter", description="Filter language v2 over asset fields.")] = None,
+    filter_: Annotated[
+        Text,
+        Query(
+            json_schema_extra=param("asset-filter"), alias="filter", description="Filter language v2 over asset fields."
+        ),
+    ] = None,
 ) -> AssetQuery:
     """An /assets request decoded from its raw query string."""
     query = AssetQuery.from_params(dict(request.query_params), clock_of(request))
@@ -208,8 +278,13 @@ def allocation_summary(request: Request, query: AllocationRequest) -> JSONRespon
 
 
 def assets(request: Request, query: AssetRequest) -> JSONResponse:
-    """Asset sets (one per step), each keyed by asset key, in OpenCost's shape."""
-    return answer(request, cache(request).assets(reader(request, query.window), query))
+    """Asset sets (one per step), each keyed by asset key; with ``accumulate=true`` (or ``all``) the one set
+    itself, as OpenCost answers ``/assets`` (one asset set over the window, which the OpenCost UI reads)."""
+    sets = cache(request).assets(reader(request, query.window), query)
+    name = "accumulateBy" if request.query_params.get("accumulateBy") else "accumulate"
+    if parse_accumulate(request.query_params.get(name), name) is Accumulate.ALL:
+        return answer(request, sets[0])
+    return answer(request, sets)
 
 
 def summary_range(query: AllocationQuery, sets: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:

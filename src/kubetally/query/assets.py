@@ -60,6 +60,8 @@ def asset_sql(query: AssetQuery) -> Sql:
         for i, key in enumerate(query.aggregate):
             if key.label is not None:
                 sql.add(f", nullif(s.labels[?], '') AS k{i}", key.label)
+            elif key.column is None:
+                sql.add(f", CAST(NULL AS VARCHAR) AS k{i}")
             else:
                 sql.add(f", nullif(CAST(s.{key.column} AS VARCHAR), '') AS k{i}")
     else:

@@ -57,7 +57,9 @@ def window_version(reader: Reader, window: Window) -> WindowVersion:
 def asset_cache_key(query: AssetQuery) -> AssetQuery:
     """``query`` with its aggregate keys spelled canonically (``Type`` and ``type`` read the same column)."""
     keys = tuple(
-        AssetKey(key.column if key.column is not None else f"label:{key.label}", key.column, key.label)
+        AssetKey(
+            key.column or (f"label:{key.label}" if key.label is not None else key.name.lower()), key.column, key.label
+        )
         for key in query.aggregate
     )
     return replace(query, aggregate=keys)

@@ -154,6 +154,8 @@ class CloudCostQuery:
         window = window_param(params, now)
         accumulate_name = "accumulateBy" if params.get("accumulateBy") else "accumulate"
         accumulate = parse_accumulate(params.get(accumulate_name), accumulate_name)
+        if accumulate_name == "accumulateBy":
+            parse_accumulate(params.get("accumulate"), "accumulate")
         raw_filter = (params.get("filter") or "").strip()
         raw_sort = (params.get("sortBy") or "").strip().lower()
         sort_by = next((field for field in SortField if field.value.lower() == raw_sort), None)

@@ -147,15 +147,20 @@ def _filter(params: Mapping[str, str], name: str) -> Filter | None:
 
 
 def _sets(params: Mapping[str, str], window: Window) -> tuple[Window, ...]:
-    """The windows of the sets: the accumulation period if any, else the step, else the whole window."""
+    """The windows of the sets: the accumulation period if any, else the step, else the whole window.
+
+    ``accumulate`` (beside ``accumulateBy``) and ``step`` are checked even when another parameter overrides them:
+    a malformed value is refused, never silently unused."""
     accumulate_name = "accumulateBy" if params.get("accumulateBy") else "accumulate"
     accumulate = parse_accumulate(params.get(accumulate_name), accumulate_name)
+    if accumulate_name == "accumulateBy":
+        parse_accumulate(params.get("accumulate"), "accumulate")
+    raw_step = (params.get("step") or "").strip()
+    step: Step | None = parse_step(raw_step, "step") if raw_step else None
     if accumulate is Accumulate.ALL:
         return (window,)
     period = accumulate.step
     if period is None:
-        raw_step = (params.get("step") or "").strip()
-        step: Step | None = parse_step(raw_step, "step") if raw_step else None
         period = step
     if period is None:
         return (window,)
@@ -278,13 +283,19 @@ ASSET_AGGREGATES: dict[str, str] = {
     "storageclass": "storage_class",
     "region": "region",
     "zone": "zone",
+    "provider": "",
+    "account": "",
+    "project": "",
 }
-"""Asset aggregate keys (case-insensitive) and their ledger columns; ``label:<name>`` is accepted too."""
+"""Asset aggregate keys (case-insensitive) and their ledger columns; ``label:<name>`` is accepted too. The cloud
+provider, account and project of an asset are not in the ledger (its properties leave them empty, as OpenCost
+does for unknown parts): aggregating by them gives one ``__unallocated__`` entry."""
 
 
 @dataclass(frozen=True)
 class AssetKey:
-    """One asset aggregation key: a ledger column, or a label (``label:<name>``)."""
+    """One asset aggregation key: a ledger column, a label (``label:<name>``), or neither (a property the ledger
+    does not hold: every asset is ``__unallocated__`` for it)."""
 
     name: str
     column: str | None
@@ -303,7 +314,7 @@ def parse_asset_aggregate(text: str) -> tuple[AssetKey, ...]:
                 raise InvalidParameter("aggregate", f"{part!r} needs a name after 'label:' (e.g. label:team)")
             keys.append(AssetKey(part, None, label))
         elif part.lower() in ASSET_AGGREGATES:
-            keys.append(AssetKey(part, ASSET_AGGREGATES[part.lower()]))
+            keys.append(AssetKey(part, ASSET_AGGREGATES[part.lower()] or None))
         else:
             raise InvalidParameter(
                 "aggregate",

@@ -96,13 +96,14 @@ class Sql:
 def set_index_sql(sets: Sequence[Window], column: str = "a.hour") -> str:
     """The 0-based index of the set holding each hour bucket.
 
-    Equal steps (the last one may be shorter) use arithmetic on epoch seconds; calendar steps a CASE chain.
+    Equal steps (the last one may be shorter) use arithmetic on epoch seconds; calendar steps (whose first set may
+    be the shortest, e.g. the hour before a Sunday with ``accumulate=weeknow``) a CASE chain.
     """
     if len(sets) == 1:
         return "0"
     first = sets[0]
     step = first.duration.total_seconds()
-    uniform = all(w.duration.total_seconds() == step for w in sets[:-1])
+    uniform = all(w.duration.total_seconds() == step for w in sets[:-1]) and sets[-1].duration.total_seconds() <= step
     start = first.start.timestamp()
     if uniform:
         return f"CAST(floor((epoch({column}) - {start!r}) / {step!r}) AS INTEGER)"

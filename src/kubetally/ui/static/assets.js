@@ -90,7 +90,7 @@ async function refresh() {
   document.getElementById("tables").innerHTML = "";
   try {
     const params = { window: state.window, accumulate: "true", filter: filterParam(), aggregate: state.aggregate };
-    const [assets] = await KT.api("/assets", params);
+    const assets = await KT.api("/assets", params);
     const rows = Object.entries(assets).map(([key, a]) => ({ key, ...a, ...(a.properties || {}) }));
     const clusters = new Set(rows.map((r) => r.cluster).filter(Boolean));
     KT.fillSelect(document.getElementById("cluster"), [...clusters].sort().map((c) => [c, c]), state.cluster);
