@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from kubetally.api.auth import scope_of
 from kubetally.api.ignored import answer
 from kubetally.api.schema import param
+from kubetally.domain.aggregation import SIMPLE_KEYS
+from kubetally.domain.names import DEFAULT_LABEL_ALIASES
 from kubetally.domain.window import Accumulate, Window, parse_accumulate
 from kubetally.errors import InvalidWindow
 from kubetally.ledger import Ledger
@@ -120,10 +122,11 @@ def allocation_params(
         Text,
         Query(
             json_schema_extra=param("allocation-aggregate"),
-            description="Comma list of `cluster, node, namespace, controllerKind, controller, pod, container, "
-            "service, providerID, deployment, statefulset, daemonset, job, department, environment, owner, product, "
-            "team, label:<name>, annotation:<name>` or `all`; case-insensitive. Empty: one allocation per container "
-            "(`cluster/node/namespace/pod/container`).",
+            description=f"Comma list of `{', '.join(key.name for key in SIMPLE_KEYS.values())}, "
+            f"{', '.join(DEFAULT_LABEL_ALIASES)}, label:<name>, annotation:<name>` or `all`; case-insensitive. "
+            "`controller` names are `kind:name` with OpenCost's lower-case kinds (`deployment:frontend`); `job` puts "
+            "a CronJob's jobs under the CronJob's name, `cronjob` groups by owning CronJob. Empty: one allocation "
+            "per container (`cluster/node/namespace/pod/container`).",
         ),
     ] = None,
     step: Annotated[Text, STEP] = None,
