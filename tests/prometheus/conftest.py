@@ -52,20 +52,27 @@ def _simulations() -> dict[str, Simulation]:
     }
 
 
+def backfill(exposition: Path, data: Path) -> None:
+    """Write the OpenMetrics file ``exposition`` into the TSDB at ``data`` with promtool; fail the test if it
+    refuses the file."""
+    _require(PROMTOOL)
+    done = subprocess.run(
+        [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(exposition), str(data)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"promtool could not backfill {exposition.name}: {done.stderr[-2000:]}")
+
+
 def _backfill(simulations: dict[str, Simulation], interval: int, root: Path) -> Path:
     data = root / "data"
     for name, simulation in simulations.items():
         exposition = root / f"{name}.om"
         write_openmetrics(simulation, exposition, scrape_interval_seconds=interval)
-        done = subprocess.run(
-            [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(exposition), str(data)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        backfill(exposition, data)
         exposition.unlink()
-        if done.returncode != 0:
-            pytest.fail(f"promtool could not backfill {name}: {done.stderr[-2000:]}")
     return data
 
 

@@ -7,7 +7,6 @@ written by tests/prometheus/hand_cluster.py, backfilled with promtool, served by
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from kubetally.ledger import Ledger
 from kubetally.query import AllocationQuery, run_allocation
 from tests.prometheus import hand_cluster as hand
-from tests.prometheus.conftest import PROMTOOL, running_prometheus
+from tests.prometheus.conftest import backfill, running_prometheus
 from tests.runner import exit_code
 
 INTERVALS = (15, 30, 60)
@@ -46,14 +45,7 @@ def table(heading: str) -> list[dict[str, str]]:
 def _ingest(interval: int, root: Path) -> Path:
     exposition, data, db = root / "hand.om", root / "data", root / "hand.duckdb"
     hand.write_exposition(exposition, interval)
-    done = subprocess.run(
-        [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(exposition), str(data)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"promtool could not backfill the hand cluster: {done.stderr[-2000:]}")
+    backfill(exposition, data)
     with running_prometheus(data, root) as url, pytest.MonkeyPatch.context() as patch:
         args = ["ingest", "--db", str(db), "--prometheus-url", url, "--pricing", str(hand.PRICING)]
         start, end = WINDOW.split(",")

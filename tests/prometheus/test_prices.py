@@ -6,7 +6,6 @@ The server holds three windows, 60 s apart scrapes: ``small`` with the simulator
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from kubetally.sources.prometheus.frames import to_frame
 from kubetally.sources.prometheus.queries import BY_NAME, QUERIES
 from kubetally.sources.simulator import Simulation, ground_truth, load_scenario, scenario_pricebook, simulate
 from kubetally.sources.simulator.openmetrics import write_openmetrics
-from tests.prometheus.conftest import NOW, PROMTOOL, _require, running_prometheus
+from tests.prometheus.conftest import NOW, backfill, running_prometheus
 
 INTERVAL = 60
 TOTAL_TOLERANCE = 0.005
@@ -74,20 +73,12 @@ def _backfill(root: Path, simulations: dict[str, Simulation]) -> Path:
         write_openmetrics(simulation, root / f"{name}.om", scrape_interval_seconds=INTERVAL)
     _changing_exposition(root / "changing.om")
     for exposition in sorted(root.glob("*.om")):
-        done = subprocess.run(
-            [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(exposition), str(data)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"promtool could not backfill {exposition.name}: {done.stderr[-2000:]}")
+        backfill(exposition, data)
     return data
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    _require(PROMTOOL)
     root = tmp_path_factory.mktemp("prometheus-prices")
     small = load_scenario("small")
     priced_scenario = small.model_copy(update={"opencost_pricing_metrics": True})

@@ -17,6 +17,16 @@ from kubetally.mcp.models import AllocationCosts, AllocationSetOut, ClusterShare
 from kubetally.query import AllocationQuery
 from kubetally.query.scope import Scope, scope_allocation
 
+ADJUSTMENTS = (
+    "cpuCostAdjustment",
+    "gpuCostAdjustment",
+    "ramCostAdjustment",
+    "pvCostAdjustment",
+    "networkCostAdjustment",
+    "loadBalancerCostAdjustment",
+)
+"""The reconciliation adjustments of an allocation (cost-model.md), shown summed in one column of the text."""
+
 ALLOCATION_FIELDS = (
     "properties",
     "start",
@@ -38,12 +48,7 @@ ALLOCATION_FIELDS = (
     "pvCost",
     "sharedCost",
     "externalCost",
-    "cpuCostAdjustment",
-    "gpuCostAdjustment",
-    "ramCostAdjustment",
-    "pvCostAdjustment",
-    "networkCostAdjustment",
-    "loadBalancerCostAdjustment",
+    *ADJUSTMENTS,
     "totalEfficiency",
     "totalCost",
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kubetally.mcp.allocations import is_idle
+from kubetally.mcp.allocations import ADJUSTMENTS, is_idle
 from kubetally.mcp.models import (
     AggregationValues,
     AllocationCosts,
@@ -47,15 +47,6 @@ def _more(count: int, hint: str) -> str:
     return f"\n{count} more rows not shown (the totals above include them); narrow with {hint}." if count else ""
 
 
-ADJUSTMENTS = (
-    "cpuCostAdjustment",
-    "gpuCostAdjustment",
-    "ramCostAdjustment",
-    "pvCostAdjustment",
-    "networkCostAdjustment",
-    "loadBalancerCostAdjustment",
-)
-"""The reconciliation adjustments of an allocation (cost-model.md), shown summed in one column."""
 COST_COLUMNS: dict[str, Callable[[Mapping[str, Any]], float]] = {
     "cpu": lambda row: float(row.get("cpuCost") or 0.0),
     "gpu": lambda row: float(row.get("gpuCost") or 0.0),

@@ -132,17 +132,27 @@ def reset_buckets(r: Results, spec: Sampled) -> pl.DataFrame:
     return r[f"{spec.name}_resets"].filter(pl.col("value") > 0).select(keys).unique()
 
 
+def _previous_sample() -> pl.Expr:
+    """The series' previous sample value within the bucket's range (null for its first)."""
+    return pl.col("value").shift(1).over("hour", "series", order_by="ts")
+
+
+def _increase(previous: pl.Expr) -> pl.Expr:
+    """A counter's increase since ``previous``: the value itself after a reset or with no previous sample."""
+    return (
+        pl.when(previous.is_null() | (pl.col("value") < previous))
+        .then(pl.col("value"))
+        .otherwise(pl.col("value") - previous)
+    )
+
+
 def counter_sums(samples: pl.DataFrame, spec: Sampled, wanted: pl.DataFrame, interval: float) -> pl.DataFrame:
     """``cluster, labels, hour, value, peak``: per series, the sum of its increases since the previous sample
     (the value itself after a reset or with no previous sample within the range) over the samples of the bucket,
     and the highest of those increases per second."""
     keys = [*series_keys(spec), "hour"]
-    previous = pl.col("value").shift(1).over("hour", "series", order_by="ts")
-    delta = (
-        pl.when(previous.is_null() | (pl.col("value") < previous))
-        .then(pl.col("value"))
-        .otherwise(pl.col("value") - previous)
-    )
+    previous = _previous_sample()
+    delta = _increase(previous)
     rate = pl.when(previous.is_not_null() & (pl.col("value") >= previous)).then((pl.col("value") - previous) / interval)
     bucket_start = (pl.col("hour").dt.epoch("us").cast(pl.Float64) / 1e6) - 0.001
     return (
@@ -162,12 +172,8 @@ def counter_spans(samples: pl.DataFrame, spec: Sampled, wanted: pl.DataFrame) ->
     last sample in the bucket (unix seconds). The increase is what the counter grew between ``previous`` (or the
     start of what it counts) and ``last``."""
     keys = [*series_keys(spec), "hour"]
-    previous = pl.col("value").shift(1).over("hour", "series", order_by="ts")
-    delta = (
-        pl.when(previous.is_null() | (pl.col("value") < previous))
-        .then(pl.col("value"))
-        .otherwise(pl.col("value") - previous)
-    )
+    previous = _previous_sample()
+    delta = _increase(previous)
     bucket_start = (pl.col("hour").dt.epoch("us").cast(pl.Float64) / 1e6) - 0.001
     inside = pl.col("ts") >= bucket_start
     return (
