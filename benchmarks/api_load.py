@@ -244,9 +244,14 @@ def peak_rss_mib(pid: int) -> float:
     raise SystemExit(f"/proc/{pid}/status has no VmHWM")
 
 
-def hostile_traffic(base: str, start: datetime, end: datetime) -> list[tuple[str, dict[str, str]]]:
-    """One round of a hostile tenant: the hostile-input corpus on every endpoint, then the cache attack (distinct
-    hour-step month-long queries with idle split by node, each a new cache key)."""
+HOSTILE_PARTS = ("corpus", "attack")
+
+
+def hostile_traffic(
+    base: str, start: datetime, end: datetime, parts: tuple[str, ...] = HOSTILE_PARTS
+) -> list[tuple[str, dict[str, str]]]:
+    """One round of a hostile tenant: the hostile-input corpus on every endpoint (``corpus``), then the cache
+    attack (``attack``: distinct hour-step month-long queries with idle split by node, each a new cache key)."""
     attack = [
         (
             "/allocation",
@@ -259,7 +264,8 @@ def hostile_traffic(base: str, start: datetime, end: datetime) -> list[tuple[str
         )
         for shift in range(8)
     ]
-    return [(base + path, params) for path, params in (*hostile_requests(), *attack)]
+    chosen = [*(hostile_requests() if "corpus" in parts else []), *(attack if "attack" in parts else [])]
+    return [(base + path, params) for path, params in chosen]
 
 
 class HostileTenant(threading.Thread):
@@ -413,6 +419,7 @@ def measure(
     duration: int,
     hostile: bool = False,
     pairs: int = 4,
+    parts: tuple[str, ...] = HOSTILE_PARTS,
 ) -> ApiFigures:
     """Serve ``db`` and measure the 30-day allocation query cold, cached and under load (and, with ``hostile``,
     under the same load again in ``pairs`` interleaved clean and hostile slices)."""
@@ -432,7 +439,7 @@ def measure(
         load = run_wrk(url, clients, duration)
         slices, tenant, costs = None, None, None
         if hostile:
-            tenant = HostileTenant(hostile_traffic(f"http://127.0.0.1:{port}", start, end))
+            tenant = HostileTenant(hostile_traffic(f"http://127.0.0.1:{port}", start, end, parts))
             tenant.start()
             slices = interleaved(url, tenant, clients, max(duration // pairs, 1), pairs)
             tenant.stop.set()
@@ -521,9 +528,16 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="Seconds of load.")
     parser.add_argument("--hostile", action="store_true", help="Repeat the load with a hostile tenant alongside.")
     parser.add_argument("--pairs", type=int, default=4, help="With --hostile: clean and hostile slices of each.")
+    parser.add_argument(
+        "--hostile-parts",
+        default=",".join(HOSTILE_PARTS),
+        help="With --hostile: what the tenant sends, `corpus`, `attack` or both (comma-separated).",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not on PATH; install it with `apt-get install -y wrk`")
+    if not args.hostile_parts or not set(args.hostile_parts.split(",")) <= set(HOSTILE_PARTS):
+        raise SystemExit(f"--hostile-parts: give {' and/or '.join(HOSTILE_PARTS)}, comma-separated")
     with tempfile.TemporaryDirectory() as folder:
         db: Path = args.db if args.db is not None else Path(folder) / "large.duckdb"
         scenario = f"large: {args.nodes} nodes, {args.pods} pods, {args.days} days"
@@ -540,6 +554,7 @@ def main() -> None:
             duration=args.duration,
             hostile=args.hostile,
             pairs=max(args.pairs, 1),
+            parts=tuple(args.hostile_parts.split(",")),
         )
     header = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
