@@ -10,7 +10,12 @@ measures ``/allocation?window=<start>,<end>&aggregate=namespace&includeIdle=true
   ledger; the operating system's page cache is left as it is), in ``--cold-runs`` fresh servers (median and max);
 * cached: the median of sequential repeats on one keep-alive connection;
 * under load: ``wrk --latency`` with ``--clients`` connections for ``--duration`` seconds, for p50/p99, throughput
-  and errors (socket errors, timeouts and non-2xx responses).
+  and errors (socket errors, timeouts and non-2xx responses);
+* with ``--hostile``, the load again, in ``2 × --pairs`` equal slices of ``--duration / --pairs`` seconds that
+  alternate clean and hostile (a tenant sending the hostile corpus alongside) in the order clean, hostile, hostile,
+  clean, clean, hostile, ... so that a machine whose load drifts during the run weighs on both phases alike. The
+  figure is the ratio of the hostile slices' summed requests to the clean slices' (equal durations), with the median
+  of the pairs' ratios next to it.
 
 The window is the ledger's own hours as an explicit RFC 3339 pair: the ledger holds the 30 days before
 2026-11-01, so ``window=30d`` (the 30 days before now) would miss it. The server's peak resident memory is
@@ -21,6 +26,7 @@ next to this file. ``wrk`` must be on ``PATH`` (``apt-get install -y wrk``).
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -37,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -87,9 +93,26 @@ class ApiFigures:
     load: LoadResult
     server_peak_rss_mib: float
     hostile_load: LoadResult | None = None
-    """The same wrk run with a hostile tenant sending :func:`hostile_traffic` alongside (``--hostile``)."""
+    """The hostile slices merged (:func:`merge`): the load with a tenant sending :func:`hostile_traffic` alongside."""
     hostile_requests: int = 0
     hostile_statuses: dict[str, int] | None = None
+    cpu_ms_per_request: dict[str, float] | None = None
+    """The server's CPU time (user + system) per request, by kind: ``/healthz``, the cached clean query, each
+    parameter of the hostile corpus, the cache attack (``--hostile``; :func:`cpu_per_request`)."""
+    clean_load: LoadResult | None = None
+    """The clean slices merged, interleaved with the hostile ones (``--hostile``)."""
+    slices: list[Slice] | None = None
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One slice of the interleaved run: clean or hostile, what wrk measured, the 1-minute load average at its
+    start and how many requests the hostile tenant sent during it."""
+
+    phase: str
+    load: LoadResult
+    load_average: float
+    hostile_sent: int
 
 
 def build_ledger(db: Path, nodes: int, pods: int, days: int) -> None:
@@ -221,9 +244,14 @@ def peak_rss_mib(pid: int) -> float:
     raise SystemExit(f"/proc/{pid}/status has no VmHWM")
 
 
-def hostile_traffic(base: str, start: datetime, end: datetime) -> list[tuple[str, dict[str, str]]]:
-    """One round of a hostile tenant: the hostile-input corpus on every endpoint, then the cache attack (distinct
-    hour-step month-long queries with idle split by node, each a new cache key)."""
+HOSTILE_PARTS = ("corpus", "attack")
+
+
+def hostile_traffic(
+    base: str, start: datetime, end: datetime, parts: tuple[str, ...] = HOSTILE_PARTS
+) -> list[tuple[str, dict[str, str]]]:
+    """One round of a hostile tenant: the hostile-input corpus on every endpoint (``corpus``), then the cache
+    attack (``attack``: distinct hour-step month-long queries with idle split by node, each a new cache key)."""
     attack = [
         (
             "/allocation",
@@ -236,31 +264,142 @@ def hostile_traffic(base: str, start: datetime, end: datetime) -> list[tuple[str
         )
         for shift in range(8)
     ]
-    return [(base + path, params) for path, params in (*hostile_requests(), *attack)]
+    chosen = [*(hostile_requests() if "corpus" in parts else []), *(attack if "attack" in parts else [])]
+    return [(base + path, params) for path, params in chosen]
 
 
 class HostileTenant(threading.Thread):
-    """Sends ``requests`` in a loop on one keep-alive connection until stopped; counts the statuses."""
+    """Sends ``requests`` in a loop on one keep-alive connection while ``active`` is set; counts the statuses.
+
+    It uses the standard library's HTTP client, prepared URLs and no response parsing beyond the status, so that
+    the tenant itself (which shares the machine with the server and wrk) costs little CPU: what the hostile slices
+    measure is the server's cost of the hostile requests."""
 
     def __init__(self, requests: list[tuple[str, dict[str, str]]]) -> None:
         super().__init__(daemon=True)
-        self.requests = requests
+        first = urlsplit(requests[0][0])
+        self.host, self.port = first.hostname or "127.0.0.1", first.port or 80
+        self.paths = [f"{urlsplit(url).path}?{urlencode(params)}" for url, params in requests]
         self.statuses: dict[str, int] = {}
         self.sent = 0
+        self.active = threading.Event()
         self.stop = threading.Event()
 
     def run(self) -> None:
-        with httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS) as client:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT_SECONDS)
+        try:
             while not self.stop.is_set():
-                for url, params in self.requests:
-                    if self.stop.is_set():
-                        return
-                    try:
-                        status = str(client.get(url, params=params).status_code)
-                    except httpx.HTTPError as exc:
-                        status = type(exc).__name__
-                    self.statuses[status] = self.statuses.get(status, 0) + 1
-                    self.sent += 1
+                for path in self.paths:
+                    if not self.active.wait(timeout=0.2):
+                        connection.close()  # idle between hostile slices: the server would time it out
+                        break
+                    self._send(connection, path)
+        finally:
+            connection.close()
+
+    def _send(self, connection: http.client.HTTPConnection, path: str) -> None:
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            status = str(response.status)
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            status = type(exc).__name__
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        self.sent += 1
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the live process ``pid`` has used (seconds)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(pid: int, kinds: dict[str, list[str]], requests: int) -> dict[str, float]:
+    """Milliseconds of the server's CPU per request of each kind (a list of URLs), each kind's URLs sent over
+    and over until about ``requests`` were sent (the kernel counts CPU time in ticks of 10 ms), on one keep-alive
+    connection after one unmeasured round."""
+    port = int(next(iter(kinds.values()))[0].split("/", 3)[2].rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_SECONDS)
+    costs = {}
+    try:
+        for kind, urls in kinds.items():
+            paths = [url.split("/", 3)[3] for url in urls]
+            for path in paths:
+                _get(connection, "/" + path)
+            repeats = max(1, round(requests / len(paths)))
+            before = process_cpu_seconds(pid)
+            for _ in range(repeats):
+                for path in paths:
+                    _get(connection, "/" + path)
+            costs[kind] = (process_cpu_seconds(pid) - before) * 1000 / (repeats * len(paths))
+    finally:
+        connection.close()
+    return costs
+
+
+def _get(connection: http.client.HTTPConnection, path: str) -> None:
+    connection.request("GET", path)
+    connection.getresponse().read()
+
+
+def request_kinds(base: str, clean_url: str, start: datetime, end: datetime) -> dict[str, list[str]]:
+    """The requests of :func:`cpu_per_request`: ``/healthz``, the clean query, the hostile corpus by parameter
+    and the cache attack, as full URLs."""
+    kinds: dict[str, list[str]] = {"/healthz": [f"{base}/healthz"], "clean query (cached)": [clean_url]}
+    for url, params in hostile_traffic(base, start, end):
+        kind = "cache attack" if "idleByNode" in params else next((p for p in params if p != "window"), "window")
+        kinds.setdefault(kind, []).append(f"{url}?{urlencode(params)}")
+    return kinds
+
+
+def merge(results: list[LoadResult]) -> LoadResult:
+    """Slices of equal duration as one result: requests and errors summed, the mean throughput, the median of
+    the slices' p50/p75/p90 and the largest of their p99s (wrk reports percentiles, not the latencies)."""
+    return LoadResult(
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p75_ms=statistics.median(r.p75_ms for r in results),
+        p90_ms=statistics.median(r.p90_ms for r in results),
+        p99_ms=max(r.p99_ms for r in results),
+        requests=sum(r.requests for r in results),
+        requests_per_second=statistics.fmean(r.requests_per_second for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+        non_2xx=sum(r.non_2xx for r in results),
+    )
+
+
+def interleaved(url: str, tenant: HostileTenant, clients: int, seconds: int, pairs: int) -> list[Slice]:
+    """``pairs`` clean and hostile slices of ``seconds`` each, in the order clean, hostile, hostile, clean, ..."""
+    slices = []
+    for pair in range(pairs):
+        phases = ("clean", "hostile") if pair % 2 == 0 else ("hostile", "clean")
+        for phase in phases:
+            before = tenant.sent
+            if phase == "hostile":
+                tenant.active.set()
+            load_average = os.getloadavg()[0]
+            result = run_wrk(url, clients, seconds)
+            tenant.active.clear()
+            slices.append(Slice(phase, result, load_average, tenant.sent - before))
+    return slices
+
+
+def pair_ratios(slices: list[Slice]) -> list[float]:
+    """Each pair's hostile throughput over its clean throughput."""
+    ratios = []
+    for index in range(0, len(slices) - 1, 2):
+        pair = {s.phase: s.load.requests_per_second for s in slices[index : index + 2]}
+        if pair.get("clean"):
+            ratios.append(pair["hostile"] / pair["clean"])
+    return ratios
+
+
+def throughput_ratio(slices: list[Slice]) -> float:
+    """The hostile slices' summed requests over the clean slices' (the slices last equally long)."""
+    clean = sum(s.load.requests for s in slices if s.phase == "clean")
+    hostile = sum(s.load.requests for s in slices if s.phase == "hostile")
+    return hostile / clean if clean else 0.0
 
 
 def cold_latency(db: Path, url_of: Callable[[int], str], log: Path) -> float:
@@ -271,10 +410,19 @@ def cold_latency(db: Path, url_of: Callable[[int], str], log: Path) -> float:
 
 
 def measure(
-    db: Path, log: Path, *, cold_runs: int, cached_runs: int, clients: int, duration: int, hostile: bool = False
+    db: Path,
+    log: Path,
+    *,
+    cold_runs: int,
+    cached_runs: int,
+    clients: int,
+    duration: int,
+    hostile: bool = False,
+    pairs: int = 4,
+    parts: tuple[str, ...] = HOSTILE_PARTS,
 ) -> ApiFigures:
     """Serve ``db`` and measure the 30-day allocation query cold, cached and under load (and, with ``hostile``,
-    under the same load again with a hostile tenant alongside)."""
+    under the same load again in ``pairs`` interleaved clean and hostile slices)."""
     start, end = ledger_window(db)
     window = f"{rfc3339(start)},{rfc3339(end)}"
     params = urlencode({"window": window, "aggregate": "namespace", "includeIdle": "true"})
@@ -289,18 +437,28 @@ def measure(
         cold.append(timed_get(client, url))
         cached = [timed_get(client, url) for _ in range(cached_runs)]
         load = run_wrk(url, clients, duration)
-        hostile_load, tenant = None, None
+        slices, tenant, costs = None, None, None
         if hostile:
-            tenant = HostileTenant(hostile_traffic(f"http://127.0.0.1:{port}", start, end))
+            tenant = HostileTenant(hostile_traffic(f"http://127.0.0.1:{port}", start, end, parts))
             tenant.start()
-            hostile_load = run_wrk(url, clients, duration)
+            slices = interleaved(url, tenant, clients, max(duration // pairs, 1), pairs)
             tenant.stop.set()
             tenant.join(timeout=REQUEST_TIMEOUT_SECONDS)
+            base = f"http://127.0.0.1:{port}"
+            costs = cpu_per_request(server.pid, request_kinds(base, url, start, end), requests=300)
         peak = peak_rss_mib(server.pid)
     figures = ApiFigures(window, cold, statistics.median(cached), cached_runs, clients, duration, load, peak)
-    if tenant is None:
+    if tenant is None or slices is None:
         return figures
-    return replace(figures, hostile_load=hostile_load, hostile_requests=tenant.sent, hostile_statuses=tenant.statuses)
+    return replace(
+        figures,
+        hostile_load=merge([s.load for s in slices if s.phase == "hostile"]),
+        clean_load=merge([s.load for s in slices if s.phase == "clean"]),
+        hostile_requests=tenant.sent,
+        hostile_statuses=tenant.statuses,
+        slices=slices,
+        cpu_ms_per_request=costs,
+    )
 
 
 def table(figures: ApiFigures) -> str:
@@ -325,19 +483,36 @@ def table(figures: ApiFigures) -> str:
         (f"{figures.clients} clients × {figures.duration_seconds} s: errors", f"{load.errors:,}", "0"),
         ("server peak RSS (VmHWM)", f"{figures.server_peak_rss_mib:,.0f} MiB", ""),
     ]
-    hostile = figures.hostile_load
-    if hostile is not None:
-        change = hostile.requests_per_second / load.requests_per_second - 1 if load.requests_per_second else 0.0
-        rows += [
-            ("with a hostile tenant: p50", f"{hostile.p50_ms:,.2f} ms", ""),
-            ("with a hostile tenant: p99", f"{hostile.p99_ms:,.2f} ms", "< 1 s"),
-            ("with a hostile tenant: throughput", f"{hostile.requests_per_second:,.0f} req/s ({change:+.1%})", "±10 %"),
-            ("with a hostile tenant: errors", f"{hostile.errors:,}", "0"),
-            ("hostile tenant: requests (statuses)", f"{figures.hostile_requests:,} {figures.hostile_statuses}", ""),
-        ]
+    rows += _interleaved_rows(figures)
     lines = ["| figure | value | target |", "|---|---:|---:|"]
     lines += [f"| {name} | {value} | {target} |" for name, value, target in rows]
     return "\n".join(lines)
+
+
+def _interleaved_rows(figures: ApiFigures) -> list[tuple[str, str, str]]:
+    """The table rows of the interleaved clean and hostile slices (none without ``--hostile``)."""
+    hostile, clean, slices = figures.hostile_load, figures.clean_load, figures.slices
+    if hostile is None or clean is None or not slices:
+        return []
+    count = len(slices) // 2
+    seconds = figures.duration_seconds // count
+    ratios = ", ".join(f"{r - 1:+.1%}" for r in pair_ratios(slices))
+    loads = ", ".join(f"{s.load_average:.1f}" for s in slices)
+    return [
+        (f"interleaved: {count} clean + {count} hostile slices of {seconds} s, load averages", loads, ""),
+        ("clean slices: p50 (median) / p99 (largest)", f"{clean.p50_ms:,.1f} / {clean.p99_ms:,.1f} ms", "< 1 s"),
+        ("hostile slices: p50 (median) / p99 (largest)", f"{hostile.p50_ms:,.1f} / {hostile.p99_ms:,.1f} ms", "< 1 s"),
+        ("clean slices: requests (mean req/s)", f"{clean.requests:,} ({clean.requests_per_second:,.0f})", ""),
+        ("hostile slices: requests (mean req/s)", f"{hostile.requests:,} ({hostile.requests_per_second:,.0f})", ""),
+        ("throughput, hostile / clean (summed)", f"{throughput_ratio(slices) - 1:+.1%}", "within 10 %"),
+        ("throughput, each pair", ratios, ""),
+        ("errors of the clean clients, all slices", f"{clean.errors + hostile.errors:,}", "0"),
+        ("hostile tenant: requests (statuses)", f"{figures.hostile_requests:,} {figures.hostile_statuses}", "all 4xx"),
+        *(
+            (f"server CPU per request: {kind}", f"{cost:.2f} ms", "")
+            for kind, cost in (figures.cpu_ms_per_request or {}).items()
+        ),
+    ]
 
 
 def main() -> None:
@@ -352,9 +527,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=int, default=60, help="Seconds of load.")
     parser.add_argument("--hostile", action="store_true", help="Repeat the load with a hostile tenant alongside.")
+    parser.add_argument("--pairs", type=int, default=4, help="With --hostile: clean and hostile slices of each.")
+    parser.add_argument(
+        "--hostile-parts",
+        default=",".join(HOSTILE_PARTS),
+        help="With --hostile: what the tenant sends, `corpus`, `attack` or both (comma-separated).",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not on PATH; install it with `apt-get install -y wrk`")
+    if not args.hostile_parts or not set(args.hostile_parts.split(",")) <= set(HOSTILE_PARTS):
+        raise SystemExit(f"--hostile-parts: give {' and/or '.join(HOSTILE_PARTS)}, comma-separated")
     with tempfile.TemporaryDirectory() as folder:
         db: Path = args.db if args.db is not None else Path(folder) / "large.duckdb"
         scenario = f"large: {args.nodes} nodes, {args.pods} pods, {args.days} days"
@@ -370,6 +553,8 @@ def main() -> None:
             clients=args.clients,
             duration=args.duration,
             hostile=args.hostile,
+            pairs=max(args.pairs, 1),
+            parts=tuple(args.hostile_parts.split(",")),
         )
     header = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),

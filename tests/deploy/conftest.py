@@ -25,6 +25,7 @@ ADMIN = ("admin", "admin-password-for-tests")
 TEAM = ("shop-team", "shop-team-password")
 UID = 10001
 """The image's user (Containerfile ``USER``)."""
+WORK = "/work"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class Served:
     prometheus: str
     start: datetime
     end: datetime
+    work: Path
+    """A folder the image's user may write, mounted at :data:`WORK` in the container: where the tests that
+    ``podman exec`` into it keep their ledgers and backups."""
 
 
 @pytest.fixture(scope="session")
@@ -107,9 +111,10 @@ def served(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ser
         stderr=subprocess.STDOUT,
     )
     users = users_file(folder)
-    ledger = volume(folder / "ledger")
+    ledger, work = volume(folder / "ledger"), volume(folder / "work")
     args = [
         "--volume", f"{ledger}:/var/lib/kubetally",
+        "--volume", f"{work}:{WORK}",
         "--volume", f"{users}:/etc/kubetally/secret/users.yaml:ro",
         image,
         "serve", "--host", "0.0.0.0", "--port", str(port), "--config", "/etc/kubetally/secret/users.yaml",
@@ -118,7 +123,7 @@ def served(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ser
     try:
         wait_until("prometheus", lambda: process.poll() is None and _ready(prometheus), seconds=60)
         with container(args, image=image, name=f"kubetally-test-{port}") as name:
-            yield Served(f"http://127.0.0.1:{port}", name, prometheus, start, end)
+            yield Served(f"http://127.0.0.1:{port}", name, prometheus, start, end, work)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -132,4 +137,4 @@ def _ready(url: str) -> bool:
         return False
 
 
-__all__ = ["ADMIN", "IMAGE", "TEAM", "UID", "Served", "users_file", "volume", "wait_http"]
+__all__ = ["ADMIN", "IMAGE", "TEAM", "UID", "WORK", "Served", "users_file", "volume", "wait_http"]

@@ -62,6 +62,33 @@ def container(args: Sequence[str], *, image: str = IMAGE, name: str) -> Iterator
         podman("rm", "--force", "--time", "2", name, check=False)
 
 
+@contextmanager
+def exec_serving(name: str, port: int, *args: str) -> Iterator[str]:
+    """A second ``kubetally serve ARGS --port port`` run with ``podman exec`` in the running container ``name``:
+    the image's program, user, environment and read-only root, without creating another container (with vfs
+    storage every new container is a full copy of the image). Stopped on exit; yields its URL once ready."""
+    url = f"http://127.0.0.1:{port}"
+    podman("exec", "--detach", name, "kubetally", "serve", *args, "--host", "127.0.0.1", "--port", str(port))
+    try:
+        wait_http(f"{url}/readyz", name)
+        yield url
+    finally:
+        podman("exec", name, "python3", "-c", _STOP.format(port=port), check=False)
+
+
+_STOP = """
+import os, signal
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        command = open(f"/proc/{{pid}}/cmdline", "rb").read().split(b"\\0")
+    except OSError:
+        continue
+    if b"serve" in command and b"{port}" in command:
+        os.kill(int(pid), signal.SIGTERM)
+"""
+"""Stops the exec'd server of one port (the image has no ``pkill``)."""
+
+
 def logs(name: str) -> str:
     done = podman("logs", name, check=False)
     return (done.stdout + done.stderr)[-3000:]

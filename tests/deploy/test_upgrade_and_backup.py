@@ -1,5 +1,9 @@
 """Acceptance, in the image: a ledger written by the previous release answers unchanged, and a backup of the
-running server restored into an empty volume answers byte for byte as the server does."""
+running server restored into an empty volume answers byte for byte as the server does.
+
+Both run the image's ``kubetally`` with ``podman exec`` in the container the other tests serve from (same image,
+user, environment, read-only root) instead of new containers: with vfs storage each new container copies the
+whole image, which cost 30-60 s apiece on the test machine."""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ import duckdb
 import httpx
 
 from kubetally.ledger.schema import SCHEMA_VERSION
-from tests.deploy.conftest import ADMIN, UID, Served, volume
-from tests.deploy.podman import LIMITS, container, podman, wait_http
+from tests.deploy.conftest import ADMIN, UID, WORK, Served, volume
+from tests.deploy.podman import exec_serving, podman, wait_http
 from tests.deploy.previous import answers, previous_release, run_previous, same_answers, serving_previous
 from tests.prometheus.conftest import free_port
 
@@ -36,9 +40,9 @@ def _schema_version(db: Path) -> int:
     return int(row[0])
 
 
-def test_a_ledger_of_the_previous_release_answers_unchanged_in_the_image(image: str, tmp_path: Path) -> None:
+def test_a_ledger_of_the_previous_release_answers_unchanged_in_the_image(served: Served, tmp_path: Path) -> None:
     src = previous_release(tmp_path)
-    data = volume(tmp_path / "volume")
+    data = volume(served.work / "previous")
     db = data / "kubetally.duckdb"
     done = run_previous(src, "demo", "--no-serve", "--no-bill", "--db", str(db))
     assert done.returncode == 0, done.stderr
@@ -47,11 +51,8 @@ def test_a_ledger_of_the_previous_release_answers_unchanged_in_the_image(image: 
     with serving_previous(src, db, free_port(), tmp_path / "previous.log") as url:
         old = answers(url, window)
     _own(data)
-    port = free_port()
-    args = ["--volume", f"{data}:/var/lib/kubetally", image, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with container(args, image=image, name=f"kubetally-previous-{port}") as name:
-        wait_http(f"http://127.0.0.1:{port}/readyz", name)
-        same_answers(old, answers(f"http://127.0.0.1:{port}", window))
+    with exec_serving(served.name, free_port(), "--db", f"{WORK}/previous/kubetally.duckdb") as url:
+        same_answers(old, answers(url, window))
     assert _schema_version(db) == SCHEMA_VERSION == 6
 
 
@@ -66,28 +67,22 @@ def _bytes(url: str, window: str, auth: tuple[str, str] | None) -> list[bytes]:
     return [*found, assets.content]
 
 
-def test_backup_of_the_server_restored_into_an_empty_volume_answers_byte_for_byte(
-    image: str, served: Served, tmp_path: Path
-) -> None:
+def test_backup_of_the_server_restored_into_an_empty_volume_answers_byte_for_byte(served: Served) -> None:
     wait_http(f"{served.url}/readyz", served.name, seconds=180)
-    backups, restored = volume(tmp_path / "backups"), volume(tmp_path / "restored")
-    run = ("run", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp", *LIMITS)
+    backups, restored = volume(served.work / "backups"), volume(served.work / "restored")
     backup = podman(
-        *run, "--volume", f"{backups}:/backups", "--env", f"KUBETALLY_BACKUP_PASSWORD={ADMIN[1]}", image,
-        "ledger", "backup", "--url", served.url, "--user", ADMIN[0], "--to", "/backups", "--keep", "14",
-        check=False,
+        "exec", "--env", f"KUBETALLY_BACKUP_PASSWORD={ADMIN[1]}", served.name,
+        "kubetally", "ledger", "backup", "--url", served.url, "--user", ADMIN[0], "--to", f"{WORK}/backups",
+        "--keep", "14", check=False,
     )  # fmt: skip
     assert backup.returncode == 0, backup.stderr
     assert len(list(backups.glob("kubetally-*"))) == 1
+    db = f"{WORK}/restored/kubetally.duckdb"
     restore = podman(
-        *run, "--volume", f"{backups}:/backups:ro", "--volume", f"{restored}:/var/lib/kubetally", image,
-        "ledger", "restore", "--from", "/backups", "--db", "/var/lib/kubetally/kubetally.duckdb",
-        check=False,
-    )  # fmt: skip
+        "exec", served.name, "kubetally", "ledger", "restore", "--from", f"{WORK}/backups", "--db", db, check=False
+    )
     assert restore.returncode == 0, restore.stderr
+    assert (restored / "kubetally.duckdb").exists()
     window = f"{served.start:%Y-%m-%dT%H:%M:%SZ},{served.end:%Y-%m-%dT%H:%M:%SZ}"
-    port = free_port()
-    args = ["--volume", f"{restored}:/var/lib/kubetally", image, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with container(args, image=image, name=f"kubetally-restored-{port}") as name:
-        wait_http(f"http://127.0.0.1:{port}/readyz", name)
-        assert _bytes(f"http://127.0.0.1:{port}", window, None) == _bytes(served.url, window, ADMIN)
+    with exec_serving(served.name, free_port(), "--db", db) as url:
+        assert _bytes(url, window, None) == _bytes(served.url, window, ADMIN)

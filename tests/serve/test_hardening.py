@@ -241,3 +241,16 @@ def test_a_scoped_identity_gets_idle_by_request_share_not_by_cost(server: str) -
             assert row[f"{resource}CostIdle"] == pytest.approx(expected, rel=1e-3, abs=1e-3), (cluster, resource)
             weighted = by_cost[f"{cluster}/checkout"][f"{resource}CostIdle"]
             assert row[f"{resource}CostIdle"] != pytest.approx(weighted, rel=1e-3), (cluster, resource)
+
+
+def test_an_overflowing_share_cost_is_refused_and_the_bound_keeps_totals_numbers(server: str) -> None:
+    end = last_hour(server).astimezone(UTC)
+    params = {"window": window(end, 24), "aggregate": "namespace", "accumulate": "true"}
+    refused = httpx.get(f"{server}/allocation", params={**params, "shareCost": "1e307"}, headers=ADMIN, timeout=60)
+    assert refused.status_code == 400, refused.text
+    assert "shareCost" in refused.json()["message"]
+    bound = httpx.get(f"{server}/allocation", params={**params, "shareCost": "1e12"}, headers=ADMIN, timeout=60)
+    assert bound.status_code == 200, bound.text
+    totals = [row["totalCost"] for row in bound.json()["data"][0].values()]
+    assert totals and all(isinstance(total, float) for total in totals)
+    assert sum(totals) > 1e12 * 24 / 730 * 0.99  # the shared overhead is in the totals: 1e12 a month, for a day

@@ -49,6 +49,7 @@ from kubetally.api.errors import install_error_handlers
 from kubetally.api.follow_loop import FollowLoop, PipelineLoop
 from kubetally.api.hosts import HostCheck
 from kubetally.api.metrics import LedgerCollector, Telemetry
+from kubetally.api.refusals import RefusalMemo
 from kubetally.api.routes import clock_of, router
 from kubetally.api.schema import PLAIN_ERRORS, QUERY_ERRORS, errors, install_schema
 from kubetally.domain.pricing import PriceBook
@@ -227,6 +228,7 @@ def create_app(
     app.add_exception_handler(Unauthorized, unauthorized_error)
     app.add_exception_handler(TooManyRequests, throttled_error)
     app.add_middleware(RequestSizeLimit)
+    app.add_middleware(RefusalMemo)  # inside the Host check and CORS: see kubetally.api.refusals
     if mcp_only_port is not None:
         app.add_middleware(McpOnlyPort, port=mcp_only_port)
     if cors_origins:
