@@ -20,6 +20,16 @@ def _with_row(row: int, change: dict[str, str], rows: int = 9) -> bytes:
     return bill([{"ResourceId": f"vm-{i}", **(change if i == row else {})} for i in range(1, rows + 1)])
 
 
+def _tagless(rows: int = 9) -> bytes:
+    """A bill of ``rows`` distinct valid rows without any quote (empty Tags are written bare)."""
+    data = bill([{"ResourceId": f"vm-{i}", "Tags": ""} for i in range(1, rows + 1)])
+    assert b'"' not in data
+    return data
+
+
+STRAY = "holds a double quote inside a value that does not start with one"
+"""The reason given for a quote in an unquoted value (field 22 is ResourceId, field 25 Tags, counted by hand)."""
+
 CASES: dict[str, tuple[bytes, list[str]]] = {
     "bad number on row 7": (_with_row(7, {"BilledCost": "12,50"}), ["row 7", "BilledCost '12,50' is not a number"]),
     "bad date": (_with_row(3, {"ChargePeriodStart": "2026-05-32T00:00:00Z"}), ["row 3", "ChargePeriodStart"]),
@@ -44,6 +54,39 @@ CASES: dict[str, tuple[bytes, list[str]]] = {
     "too many fields": (_with_row(0, {}).replace(b"vm-6,", b"vm-6,surplus,"), ["row 6", "too many fields"]),
     "unbalanced quote": (_with_row(0, {}).replace(b"vm-3,", b'"vm-3,'), ["row 3", "not valid CSV"]),
     "unclosed quote at the end": (_with_row(0, {}).replace(b"vm-9,", b'"vm-9,'), ["row 9", "not valid CSV"]),
+    "quote inside a value": (_with_row(0, {}).replace(b"vm-4,", b'vm"4,'), ["row 4", f"field 22 (line 5) {STRAY}"]),
+    "quote ending a value": (_with_row(0, {}).replace(b"vm-5,", b'vm-5",'), ["row 5", f"field 22 (line 6) {STRAY}"]),
+    "doubled quote inside a bare value": (
+        _with_row(0, {}).replace(b"vm-2,", b'vm""2,'),
+        ["row 2", f"field 22 (line 3) {STRAY}", "'vm\"\"2'"],
+    ),
+    "JSON tags without quotes": (
+        _with_row(6, {"Tags": '{"team":"six"}'}).replace(b'"{""team"":""six""}"', b'{"team":"six"}'),
+        ["row 6", f"field 25 (line 7) {STRAY}", '\'{"team":"six"}\''],
+    ),
+    "two stray quotes pairing over lines": (
+        _with_row(0, {}).replace(b"vm-2,", b'vm"2,').replace(b"vm-3,", b'vm"3,'),
+        ["row 2: field 22 (line 3)", "row 3: field 22 (line 4)", STRAY],
+    ),
+    "a stray quote in the header": (
+        _with_row(0, {}).replace(b"x_Cluster", b'x_"Cluster', 1),
+        [f"in the header, field 26 (line 1) {STRAY}"],
+    ),
+    "a quote opening a value swallows lines": (
+        _tagless().replace(b"vm-3,", b'"vm-3,').replace(b"vm-5,", b'vm-5",'),
+        ["row 3: field 22 is a quoted value from line 4 to line 6 holding 50 commas, as many as 2 whole rows"],
+    ),
+    "a swallowing quote that shifts the fields": (
+        _tagless().replace(b"Virtual Machines,vm-3,", b'"Virtual Machines,vm-3,').replace(b"vm-5,", b'vm-5",'),
+        [
+            "row 3: too few fields: 25, the header has 26 (the row runs over lines 4-6: the quoted value of field 21,",
+            "row 3: field 21 is a quoted value from line 4 to line 6 holding 51 commas",
+        ],
+    ),
+    "gzip with a stray quote": (
+        gzip.compress(_with_row(0, {}).replace(b"vm-7,", b'v"m-7,')),
+        ["row 7", f"field 22 (line 8) {STRAY}"],
+    ),
     "gzip with too many fields": (
         gzip.compress(_with_row(0, {}).replace(b"vm-5,", b"vm-5,surplus,")),
         ["row 5", "too many fields"],
@@ -71,6 +114,43 @@ def test_a_bad_file_is_rejected_and_the_ledger_is_unchanged(
     assert after.keys() == before.keys()
     for table, frame in before.items():
         assert_frame_equal(after[table], frame, check_exact=True)
+
+
+def test_quoted_values_with_commas_quotes_json_and_line_ends_are_read_as_written() -> None:
+    values = {
+        "ResourceName": 'web, "blue" pool',
+        "ChargeDescription": "first line\nsecond, line\r\nthird",
+        "Tags": '{"team":"a, b","note":"say \\"hi\\""}',
+        "x_Cluster": "",
+    }
+    data = bill([{"ResourceId": "vm-1", **values}, {"ResourceId": "vm-2"}])
+    assert b'"web, ""blue"" pool"' in data
+    row = read_focus(data, "quoted.csv").frame.row(0, named=True)
+    assert row["ResourceName"] == values["ResourceName"]
+    assert row["ChargeDescription"] == values["ChargeDescription"]
+    assert {t["key"]: t["value"] for t in row["Tags"]} == {"team": "a, b", "note": 'say "hi"'}
+
+
+def test_a_bad_row_after_a_value_over_several_lines_is_named_by_row_and_line() -> None:
+    data = bill([{"ResourceId": "vm-1", "ChargeDescription": "one\ntwo\nthree"}, {"ResourceId": 'vm"2'}])
+    with pytest.raises(FocusFileError) as raised:
+        read_focus(data.replace(b'"vm""2"', b'vm"2'), "lines.csv")
+    advice = "quote the whole value and double the quotes inside it"
+    assert raised.value.problems == [(2, f"field 22 (line 5) {STRAY} ('vm\"2'): {advice}")]
+
+
+def test_a_csv_polars_cannot_read_after_the_scan_is_refused_with_the_position_polars_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("kubetally.focus.decode.scan_csv", lambda *_, **__: None)
+    with pytest.raises(FocusFileError) as raised:
+        read_focus(_with_row(0, {}).replace(b"vm-4,", b'vm"4,'), "unscanned.csv")
+    ((row, reason),) = raised.value.problems
+    assert row == 0
+    assert reason.startswith("the file is not valid CSV, it is malformed (")
+    assert "row_offset" in reason
+    assert "infer_schema_length" not in reason
+    assert raised.value.message.startswith("FOCUS file unscanned.csv rejected")
 
 
 def test_every_problem_is_collected_and_the_message_shows_the_first_ten() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 
 import polars as pl
@@ -93,5 +94,14 @@ def read_csv(data: bytes, name: str, *, scanned: bool = False) -> pl.DataFrame:
     try:
         return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=True)
     except pl.exceptions.PolarsError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FocusFileError(name, [(0, f"the file is not valid CSV ({reason})")]) from exc
+        raise FocusFileError(name, [(0, f"the file is not valid CSV, it is malformed ({polars_reason(exc)})")]) from exc
+
+
+def polars_reason(exc: Exception, limit: int = 500) -> str:
+    """Polars' message on one line, with the position it gives (row offset, byte offset, column) and without its
+    advice on reader options."""
+    text = " ".join(str(exc).split()).replace("```", "")
+    text = re.sub(r"You might want to try:.*?(?=Original error:|$)|Consider setting '\w+=\w+'\.", "", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text or type(exc).__name__

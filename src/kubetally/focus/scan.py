@@ -7,20 +7,29 @@ after reading a few rows instead of after expanding all of it. It finds:
 * a column name that appears twice in the header (a table keeps one of them silently otherwise);
 * a NUL byte in a field (no FOCUS value holds one; it marks a binary or damaged file);
 * a row whose number of fields differs from the header's, a quote that is never closed, or text after a closing
-  quote;
+  quote; when such a row runs over several lines, the message says which quote opened the value that does;
+* a double quote inside a value that does not start with one (``ab"c``): RFC 4180 allows a quote only in a quoted
+  value, doubled. Python's reader keeps such a quote as text, but Polars' reader, which reads the file next,
+  takes it as the start of a quoted value and then refuses the file without saying where (``ab""c`` is refused
+  too: both readers keep it as it is, but it is an escaped quote outside a quoted value);
+* a quoted value over several lines holding as many commas as the whole rows it spans: a quote opening a value by
+  mistake swallowed those rows up to the next quote, which happened to close it;
 * a row repeating an earlier row exactly: a bill line appears once, so a repeated one is a duplicate whose cost
   would otherwise be counted twice (the full line-key check, :func:`kubetally.focus.lines.duplicate_lines`,
   follows on the typed rows).
 
-Row 0 is the header; row 1 the first data row, as in every FOCUS file problem. A blank line is not a row.
+Row 0 is the header; row 1 the first data row, as in every FOCUS file problem. A blank line is not a row. A quoted
+value may hold line ends (both readers agree on it), so a row may span several lines: messages about such a row
+give its lines as well.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from kubetally.errors import FocusFileError
 
@@ -31,6 +40,16 @@ CHUNK_BYTES = 1 << 16
 """Compressed bytes fed to the decompressor at a time."""
 
 UTF8_BOM = "\ufeff"
+
+_FIELD = r'(?:"[^"]*(?:""[^"]*)*"|[^",\r\n]*)'
+FIELD = re.compile(_FIELD)
+"""One RFC 4180 field: unquoted text without quote, comma or line end, or a quoted value with doubled quotes."""
+
+RECORD = re.compile(rf"{_FIELD}(?:,{_FIELD})*\r?\n?")
+"""One RFC 4180 record (with its line end), matched whole: the fast check of a record holding a quote."""
+
+VALUE = re.compile(r"[^,\r\n]*")
+"""A value as it is written up to the next comma or line end (to show a bad one)."""
 
 
 def _chunks(data: bytes, gzipped: bool, name: str) -> Iterator[bytes]:
@@ -80,6 +99,88 @@ def _lines(data: bytes, gzipped: bool, name: str) -> Iterator[str]:
         yield pending
 
 
+class _Recorder:
+    """The lines handed to the CSV reader, kept until the record they make up has been checked."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.pending: list[str] = []
+        self.lines = self._keep(lines)
+
+    def _keep(self, lines: Iterable[str]) -> Iterator[str]:
+        keep = self.pending.append
+        for line in lines:
+            keep(line)
+            yield line
+
+    def take(self) -> str:
+        """The text of the lines read since the last call."""
+        text = self.pending[0] if len(self.pending) == 1 else "".join(self.pending)
+        self.pending.clear()
+        return text
+
+
+def stray_quote(text: str, first_line: int) -> str | None:
+    """Why the raw record ``text``, which starts on line ``first_line``, is not RFC 4180 CSV (a quote inside a
+    value that is not quoted), or None when it is."""
+    if '"' not in text or RECORD.fullmatch(text):
+        return None
+    at, number = 0, 1
+    while (match := FIELD.match(text, at)) is not None:
+        after = text[match.end() : match.end() + 1]
+        if after != ",":
+            break
+        at, number = match.end() + 1, number + 1
+    end = match.end() if match else at
+    line = first_line + text.count("\n", 0, at)
+    if text[end : end + 1] != '"':
+        return None  # the CSV reader reports the rest (text after a closing quote, an unclosed quote)
+    value = VALUE.match(text, at)
+    shown = value.group() if value else ""
+    return (
+        f"field {number} (line {line}) holds a double quote inside a value that does not start with one"
+        f" ({shown!r}): quote the whole value and double the quotes inside it"
+    )
+
+
+def _line_end_problems(row: int, fields: list[str], first_line: int, width: int) -> list[tuple[int, str]]:
+    """The quoted values of a record that hold as many commas as the whole rows they span.
+
+    A quote that opens a value by mistake (``,"vm-3,...``) runs over the line ends up to the next quote, and when
+    that quote happens to close it, the rows between become one value: the record may even have the right number
+    of fields. Every line it swallowed brings its ``width - 1`` commas, which a value written over several lines on
+    purpose (a description, pretty-printed JSON) does not hold.
+    """
+    problems = []
+    line = first_line
+    for number, value in enumerate(fields, start=1):
+        ends = value.count("\n")
+        commas = value.count(",")
+        if ends and commas >= ends * max(width - 1, 1):
+            rows = "a whole row" if ends == 1 else f"{ends} whole rows"
+            problems.append(
+                (
+                    row,
+                    f"field {number} is a quoted value from line {line} to line {line + ends} holding {commas} commas,"
+                    f" as many as {rows}: the quote opening it on line {line} is a stray one that swallowed the"
+                    " lines up to the next quote",
+                )
+            )
+        line += ends
+    return problems
+
+
+def _spanning(fields: list[str], first_line: int) -> str:
+    """For a record over several lines, which quoted value holds the line ends; "" for a one-line record."""
+    ends = sum(value.count("\n") for value in fields)
+    if not ends:
+        return ""
+    number = next(n for n, value in enumerate(fields, start=1) if "\n" in value)
+    return (
+        f" (the row runs over lines {first_line}-{first_line + ends}: the quoted value of field {number},"
+        f" opened on line {first_line}, holds line ends)"
+    )
+
+
 def _header_problems(header: list[str]) -> list[tuple[int, str]]:
     first: dict[str, int] = {}
     problems = []
@@ -98,8 +199,8 @@ def _row_problems(row: int, fields: list[str], width: int, earlier: dict[int, in
     if len(fields) != width:
         more = "too many" if len(fields) > width else "too few"
         problems.append((row, f"{more} fields: {len(fields)}, the header has {width}"))
-    nul = next((i for i, value in enumerate(fields) if "\x00" in value), None)
-    if nul is not None:
+    if "\x00" in "".join(fields):
+        nul = next(i for i, value in enumerate(fields) if "\x00" in value)
         problems.append((row, f"field {nul + 1} holds a NUL byte"))
     digest = hash(tuple(fields))
     if digest in earlier:
@@ -109,28 +210,52 @@ def _row_problems(row: int, fields: list[str], width: int, earlier: dict[int, in
     return problems
 
 
+class _Records:
+    """The problems of each record in turn; the state (header width, rows seen) carried between records."""
+
+    def __init__(self) -> None:
+        self.row = -1
+        self.width = 0
+        self.earlier: dict[int, int] = {}
+
+    def check(self, fields: list[str], text: str, first_line: int) -> list[tuple[int, str]]:
+        """The problems of the record ``fields``, written as ``text`` from line ``first_line``."""
+        self.row += 1
+        reason = stray_quote(text, first_line)
+        found = [(self.row, reason)] if reason is not None else []
+        if self.row == 0:
+            self.width = len(fields)
+            return [(0, f"in the header, {why}") for _, why in found] + _header_problems(fields)
+        found += _row_problems(self.row, fields, self.width, self.earlier)
+        if "\n" in text.rstrip("\r\n"):
+            found += _line_end_problems(self.row, fields, first_line, self.width)
+            if len(fields) != self.width:
+                spanning = _spanning(fields, first_line)
+                found = [(at, why + spanning if why.startswith("too ") else why) for at, why in found]
+        return found
+
+
 def scan_csv(data: bytes, name: str, *, gzipped: bool) -> None:
     """Read the CSV in ``data`` once, stopping early; raise FocusFileError with every problem found (see the
     module docstring), or return when there is none."""
-    reader = csv.reader(_lines(data, gzipped, name), strict=True)
+    lines = _Recorder(_lines(data, gzipped, name))
+    reader = csv.reader(lines.lines, strict=True)
+    records = _Records()
     problems: list[tuple[int, str]] = []
-    earlier: dict[int, int] = {}
-    width = 0
-    row = -1
     try:
         for fields in reader:
+            first_line = reader.line_num - len(lines.pending) + 1
+            text = lines.take()
             if not fields:
                 continue
-            row += 1
-            if row == 0:
-                width = len(fields)
-                problems.extend(_header_problems(fields))
-            else:
-                problems.extend(_row_problems(row, fields, width, earlier))
+            problems.extend(records.check(fields, text, first_line))
             if len(problems) >= MAX_PROBLEMS:
-                problems.append((0, f"reading stopped at row {row} after {len(problems)} problems"))
+                problems.append((0, f"reading stopped at row {records.row} after {len(problems)} problems"))
                 break
     except csv.Error as exc:
-        problems.append((row + 1, f"not valid CSV: {exc} (a quote of this row is unbalanced)"))
+        first_line = reader.line_num - len(lines.pending) + 1
+        problems.append(
+            (records.row + 1, f"not valid CSV: {exc} (a quote of this row, from line {first_line}, is unbalanced)")
+        )
     if problems:
         raise FocusFileError(name, problems)
