@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from kubetally.api.auth import ApiAccess
 from kubetally.api.hosts import is_loopback
+from kubetally.cli.allocator import return_large_blocks
 from kubetally.cli.options import Config, OptionalDb, PriceSheet, Pricing, now, open_ledger
 from kubetally.cli.pipeline import SecretsDir, pipeline_targets
 from kubetally.cli.publish import Engine, PublishLoop, SparkMaster
@@ -256,6 +258,7 @@ def run_server(
     if authenticator is None and not is_loopback(host):
         _warn_open(host)
     settings = limits if limits is not None else Settings()
+    return_large_blocks(os.environ)
     import uvicorn  # noqa: PLC0415
 
     from kubetally.api.app import create_app  # noqa: PLC0415
