@@ -17,7 +17,7 @@ import yaml
 from kubetally.api.auth import hash_password
 from kubetally.sources.simulator import load_scenario, simulate, write_openmetrics
 from tests.deploy.podman import IMAGE, build_image, container, wait_http
-from tests.prometheus.conftest import PROMTOOL, free_port
+from tests.prometheus.conftest import backfill, free_port
 from tests.serve.test_prometheus_scrapes_serve import wait_until
 
 PROMETHEUS = Path("/usr/bin/prometheus")
@@ -72,14 +72,7 @@ def _backfill(folder: Path, start: datetime, end: datetime) -> Path:
     exposition = folder / "small.om"
     write_openmetrics(simulation, exposition, scrape_interval_seconds=60)
     data = folder / "data"
-    done = subprocess.run(
-        [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(exposition), str(data)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"promtool could not backfill: {done.stderr[-500:]}")
+    backfill(exposition, data)
     return data
 
 
