@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from kubetally.api.auth import scope_of
 from kubetally.api.cloud import require_account_wide
 from kubetally.api.ignored import answer
-from kubetally.api.routes import WINDOW, cache, check_window, clock_of, reader
+from kubetally.api.routes import ASSET_FILTER, WINDOW, cache, check_window, clock_of, reader
 from kubetally.api.schema import param
 from kubetally.errors import InvalidParameter
 from kubetally.query import AllocationQuery, AssetQuery
@@ -81,12 +81,7 @@ def assets_autocomplete(
     field: Annotated[str, Query(description=FIELD, json_schema_extra=param("asset-field"))],
     search: Annotated[Text, SEARCH] = None,
     limit: Annotated[Text, LIMIT] = None,
-    filter_: Annotated[
-        Text,
-        Query(
-            json_schema_extra=param("asset-filter"), alias="filter", description="Filter language v2 over asset fields."
-        ),
-    ] = None,
+    filter_: Annotated[Text, ASSET_FILTER] = None,
 ) -> JSONResponse:
     """The values of an asset field in the window: cluster, name, type (assetType), category, service,
     providerID, provider, account, project, or ``label:<name>``."""

@@ -49,6 +49,9 @@ ACCUMULATE_BY = Query(
     json_schema_extra=param("accumulate"), alias="accumulateBy", description="Kubecost's name for `accumulate`."
 )
 FILTER = Query(description='Filter language v2, e.g. `namespace:"kube-system"` or `label[app]:"web"`.')
+ASSET_FILTER = Query(
+    json_schema_extra=param("asset-filter"), alias="filter", description="Filter language v2 over asset fields."
+)
 
 SUMMARY_FIELDS = (
     "name",
@@ -252,12 +255,7 @@ def asset_params(
     step: Annotated[Text, STEP] = None,
     accumulate: Annotated[Text, ACCUMULATE] = None,
     accumulate_by: Annotated[Text, ACCUMULATE_BY] = None,
-    filter_: Annotated[
-        Text,
-        Query(
-            json_schema_extra=param("asset-filter"), alias="filter", description="Filter language v2 over asset fields."
-        ),
-    ] = None,
+    filter_: Annotated[Text, ASSET_FILTER] = None,
 ) -> AssetQuery:
     """An /assets request decoded from its raw query string."""
     query = AssetQuery.from_params(dict(request.query_params), clock_of(request))
