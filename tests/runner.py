@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -102,3 +104,25 @@ def serving(args: Sequence[str], log: Path, *, port: int | None = None) -> Itera
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+@contextmanager
+def nobody_folder(prefix: str) -> Iterator[Path]:
+    """A fresh folder ``nobody`` can enter (pytest's own temporary folders are private to root), removed after."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        for sub in path.rglob("*"):
+            sub.chmod(0o777)
+        shutil.rmtree(path)
+
+
+def as_nobody(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """``kubetally ARGS`` run as the unprivileged ``nobody`` through util-linux's ``setpriv`` (the tests run as root,
+    who may write anything)."""
+    setpriv = shutil.which("setpriv")
+    assert setpriv is not None, "setpriv (util-linux) is needed to run kubetally unprivileged"
+    command = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", str(KUBETALLY), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)

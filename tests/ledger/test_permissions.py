@@ -6,36 +6,22 @@ The tests run as root, who may write anything, so the CLI runs as the unprivileg
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kubetally.ledger import Ledger
-from tests.runner import KUBETALLY
+from tests.runner import as_nobody, nobody_folder
 
 BILL = Path(__file__).parent.parent / "data" / "focus" / "focus-1.2-aws-sample.csv"
 
 
 @pytest.fixture
 def folder() -> Iterator[Path]:
-    """A folder ``nobody`` can enter (pytest's own temporary folders are private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="kubetally-permissions-"))
-    path.chmod(0o755)
-    yield path
-    for sub in path.rglob("*"):
-        sub.chmod(0o777)
-    shutil.rmtree(path)
-
-
-def as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
-    setpriv = shutil.which("setpriv")
-    assert setpriv is not None, "setpriv (util-linux) is needed to run the CLI unprivileged"
-    command = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", str(KUBETALLY), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    with nobody_folder("kubetally-permissions-") as path:
+        yield path
 
 
 def ingest(db: Path) -> subprocess.CompletedProcess[str]:

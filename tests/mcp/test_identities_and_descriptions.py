@@ -11,19 +11,12 @@ from kubetally.domain.aggregation import SIMPLE_KEYS
 from kubetally.domain.filter_ast import ASSET_FIELDS
 from kubetally.domain.names import DEFAULT_LABEL_ALIASES
 from tests.mcp.conftest import ADMIN, CURRENCY, EU, EU_CLUSTER, SHOP, Served
+from tests.mcp.test_seed_questions import TOOLS
 from tests.mcp.test_text_answers import tables
 
-EVERY_TOOL = {
-    "get_allocation_costs",
-    "get_asset_costs",
-    "get_cloud_costs",
-    "get_idle_costs",
-    "get_efficiency",
-    "list_aggregation_values",
-}
 OFFERED = {
-    "admin": EVERY_TOOL,
-    "cluster-scoped": EVERY_TOOL - {"get_cloud_costs"},
+    "admin": TOOLS,
+    "cluster-scoped": TOOLS - {"get_cloud_costs"},
     "namespace-scoped": {"get_allocation_costs", "get_efficiency", "list_aggregation_values"},
 }
 """The tools each identity may use (docs/mcp.md, "Scopes"): bills are account-wide, assets and idle per cluster."""
@@ -42,7 +35,7 @@ def test_each_identity_is_offered_only_the_tools_it_may_use(served: Served, iden
     assert {tool.name for tool in served.list_tools(headers).tools} == OFFERED[identity]
     if identity == "admin":
         return
-    for tool in sorted(EVERY_TOOL):
+    for tool in sorted(TOOLS):
         result = served.call(tool, {"window": "yesterday"}, headers)
         assert result.isError is (tool not in OFFERED[identity]), (tool, result.content)
 

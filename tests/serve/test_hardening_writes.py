@@ -5,27 +5,19 @@ anything)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from kubetally.ledger import Ledger
-from tests.runner import KUBETALLY, free_port
+from tests.runner import as_nobody, free_port, nobody_folder
 
 
 @pytest.fixture
 def folder() -> Iterator[Path]:
-    """A folder ``nobody`` can enter (pytest's own temporary folders are private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="kubetally-serve-permissions-"))
-    path.chmod(0o755)
-    yield path
-    for sub in path.rglob("*"):
-        sub.chmod(0o777)
-    shutil.rmtree(path)
+    with nobody_folder("kubetally-serve-permissions-") as path:
+        yield path
 
 
 def _in_read_only_folder(folder: Path) -> Path:
@@ -61,13 +53,9 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...], tuple[str, ...]]
 def test_serve_names_the_first_cause_of_a_write_error(folder: Path, case: str) -> None:
     make, expected, unexpected = CASES[case]
     db = make(folder)
-    setpriv = shutil.which("setpriv")
-    assert setpriv is not None, "setpriv (util-linux) is needed to run serve unprivileged"
-    command = [
-        setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", str(KUBETALLY), "serve", "--db", str(db),
-        "--prometheus-url", "http://127.0.0.1:1", "--port", str(free_port()),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    done = as_nobody(
+        "serve", "--db", str(db), "--prometheus-url", "http://127.0.0.1:1", "--port", str(free_port()), timeout=60
+    )
     assert done.returncode != 0, done.stdout
     message = " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr, done.stderr
