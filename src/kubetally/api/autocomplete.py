@@ -9,7 +9,9 @@ names of the matching query aggregated by ``field``, answered by the same query 
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +21,7 @@ from kubetally.api.cloud import require_account_wide
 from kubetally.api.ignored import answer
 from kubetally.api.routes import ASSET_FILTER, WINDOW, cache, check_window, clock_of, reader
 from kubetally.api.schema import param
+from kubetally.domain.window import Window
 from kubetally.errors import InvalidParameter
 from kubetally.query import AllocationQuery, AssetQuery
 from kubetally.query.autocomplete import ALLOCATION_FIELDS, ASSET_FIELDS, MAX_LIMIT, Autocomplete, values
@@ -27,6 +30,14 @@ from kubetally.query.cloud_params import CloudCostQuery
 from kubetally.query.scope import scope_allocation, scope_assets
 
 Text = str | None
+
+
+class _WindowedQuery(Protocol):
+    @property
+    def window(self) -> Window: ...
+
+
+Q = TypeVar("Q", bound=_WindowedQuery)
 
 FIELD = "The field whose values are listed, e.g. `namespace`, or `label:<name>`. Required."
 SEARCH = Query(json_schema_extra=param("search"), description="Only values containing this text (case-insensitive).")
@@ -47,6 +58,21 @@ def _whole(params: dict[str, str], aggregate: str) -> dict[str, str]:
     return kept | {"aggregate": aggregate, "accumulate": "true"}
 
 
+def _parsed(
+    request: Request, fields: Mapping[str, str] | None, build: Callable[[dict[str, str], datetime], Q]
+) -> tuple[Autocomplete, Q]:
+    """The autocomplete request and the whole-window query aggregated by its field (``build``: the query's
+    ``from_params``); a refused aggregate is reported under ``field``, a window too long like the query's."""
+    params = dict(request.query_params)
+    wanted = Autocomplete.from_params(params, fields)
+    try:
+        query = build(_whole(params, wanted.aggregate), clock_of(request))
+    except InvalidParameter as exc:
+        raise _as_field(exc) from exc
+    check_window(request, query.window)
+    return wanted, query
+
+
 def allocation_autocomplete(
     request: Request,
     *,
@@ -61,15 +87,11 @@ def allocation_autocomplete(
 ) -> JSONResponse:
     """The values of an allocation field in the window: cluster, node, namespace, controllerKind, controllerName,
     pod, container, service, providerID, the label aliases, or ``label:<name>``."""
-    params = dict(request.query_params)
-    wanted = Autocomplete.from_params(params, ALLOCATION_FIELDS)
-    try:
-        query = AllocationQuery.from_params(
-            _whole(params, wanted.aggregate) | {"includeIdle": "false"}, clock_of(request)
-        )
-    except InvalidParameter as exc:
-        raise _as_field(exc) from exc
-    check_window(request, query.window)
+    wanted, query = _parsed(
+        request,
+        ALLOCATION_FIELDS,
+        lambda params, now: AllocationQuery.from_params(params | {"includeIdle": "false"}, now),
+    )
     sets = cache(request).allocation(reader(request, query.window), scope_allocation(query, scope_of(request)))
     return answer(request, values(sets[0], wanted))
 
@@ -85,13 +107,7 @@ def assets_autocomplete(
 ) -> JSONResponse:
     """The values of an asset field in the window: cluster, name, type (assetType), category, service,
     providerID, provider, account, project, or ``label:<name>``."""
-    params = dict(request.query_params)
-    wanted = Autocomplete.from_params(params, ASSET_FIELDS)
-    try:
-        query = AssetQuery.from_params(_whole(params, wanted.aggregate), clock_of(request))
-    except InvalidParameter as exc:
-        raise _as_field(exc) from exc
-    check_window(request, query.window)
+    wanted, query = _parsed(request, ASSET_FIELDS, AssetQuery.from_params)
     sets = cache(request).assets(reader(request, query.window), scope_assets(query, scope_of(request)))
     return answer(request, values(sets[0], wanted))
 
@@ -114,13 +130,7 @@ def cloud_cost_autocomplete(
 ) -> JSONResponse:
     """The values of a cloud cost field in the window: accountID, invoiceEntityID, provider, providerID,
     category, service, ... or ``label:<key>``."""
-    params = dict(request.query_params)
-    wanted = Autocomplete.from_params(params, None)
-    try:
-        query = CloudCostQuery.from_params(_whole(params, wanted.aggregate), clock_of(request))
-    except InvalidParameter as exc:
-        raise _as_field(exc) from exc
-    check_window(request, query.window)
+    wanted, query = _parsed(request, None, CloudCostQuery.from_params)
     data = cloud_cost_range(reader(request, query.window), query)
     return answer(request, values(data["sets"][0]["cloudCosts"] if data["sets"] else {}, wanted))
 
