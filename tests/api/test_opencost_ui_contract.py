@@ -49,14 +49,6 @@ def asset_set(data: Any) -> None:
         _number(asset["totalCost"])
 
 
-def asset_sets(data: Any) -> None:
-    """``/assets`` with ``accumulate=false``: Kubecost's daily sets (see docs/api.md, compatibility)."""
-    assert isinstance(data, list) and data
-    for one in data:
-        if one:
-            asset_set(one)
-
-
 def cloud_cost_range(data: Any) -> None:
     """``/cloudCost``: ``{sets: [{cloudCosts: {name: item}, window}], window}``; each item has the five metrics."""
     assert data["sets"]
@@ -208,7 +200,7 @@ def _calls() -> list[tuple[str, str, dict[str, str], Shape]]:
             assets,
             "/assets",
             {"window": "7d", "aggregate": "assetType", "includeIdle": "true", "accumulate": "false", "step": "1d"},
-            asset_sets,
+            asset_set,
         )
     )
     cloud = "cloud-cost.ts"

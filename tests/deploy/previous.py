@@ -69,7 +69,7 @@ QUERIES = (
     ("/allocation", {"aggregate": "namespace"}),
     ("/allocation", {"aggregate": "controller"}),
     ("/allocation", {"aggregate": "pod", "accumulate": "true"}),
-    ("/assets", {}),
+    ("/assets", {"accumulate": "day"}),
 )
 
 

@@ -49,12 +49,11 @@ class Served:
     mcp_port_url: str
     """The base URL of the separate MCP port (``--mcp-port``), which answers only ``/mcp``."""
 
-    def api(self, path: str, params: dict[str, str], headers: dict[str, str] = ADMIN) -> list[dict[str, Any]]:
-        """The ``data`` of an API answer."""
+    def api(self, path: str, params: dict[str, str], headers: dict[str, str] = ADMIN) -> Any:
+        """The ``data`` of an API answer: a list of sets, or one set (``/assets``)."""
         response = httpx.get(f"{self.url}{path}", params=params, headers=headers, timeout=30)
         response.raise_for_status()
-        data: list[dict[str, Any]] = response.json()["data"]
-        return data
+        return response.json()["data"]
 
     def list_tools(self, headers: dict[str, str] = ADMIN, *, base: str | None = None) -> ListToolsResult:
         async def run(session: ClientSession) -> ListToolsResult:

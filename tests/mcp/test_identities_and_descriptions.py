@@ -47,7 +47,7 @@ def test_a_cluster_scoped_identity_gets_the_idle_of_its_own_cluster(served: Serv
     eu = next(row for row in everyone["breakdown"] if row["name"] == EU_CLUSTER)
     assert mine["overall"] == {**eu, "name": mine["overall"]["name"]}
     fee = served.api("/assets", {"window": "7d", "filter": f'type:"ClusterManagement"+cluster:"{EU_CLUSTER}"'})
-    assert mine["cluster_management_cost"] == pytest.approx(sum(a["totalCost"] for a in fee[0].values()), abs=1e-4)
+    assert mine["cluster_management_cost"] == pytest.approx(sum(a["totalCost"] for a in fee.values()), abs=1e-4)
     text = served.text("get_idle_costs", {"window": "7d"}, EU)
     (table,) = tables(text)
     assert [row["part"] for row in table if row["part"].startswith("cluster ")] == [f"cluster {EU_CLUSTER}"]

@@ -71,8 +71,10 @@ def test_a_long_window_at_an_hourly_step_is_coarsened_and_keeps_the_exact_total(
 def test_assets_at_an_hourly_step_keep_the_exact_total(served: Served) -> None:
     _text, answer = _size(served, "get_asset_costs", {"window": "7d", "step": "1h"})
     assert len(answer["sets"]) <= MAX_SETS < 7 * 24
-    api = served.api("/assets", {"window": "7d", "step": answer["step"]})
-    assert answer["total_cost"] == pytest.approx(sum(a["totalCost"] for s in api for a in s.values()), abs=1e-4)
+    api = served.api("/assets", {"window": "7d"})
+    # Each answer rounds every asset's cost to 5 decimals: per set in the tool's, once in the API's one set.
+    rounding = 0.5e-5 * (len(answer["sets"]) + 1) * len(api)
+    assert answer["total_cost"] == pytest.approx(sum(a["totalCost"] for a in api.values()), abs=rounding)
 
 
 def test_rows_are_halved_until_they_fit_the_byte_budget() -> None:

@@ -9,6 +9,7 @@ envelope's ``warning`` (:mod:`kubetally.api.ignored`). The data comes from ``run
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from kubetally.api.ignored import answer
 from kubetally.api.schema import param
 from kubetally.domain.aggregation import SIMPLE_KEYS
 from kubetally.domain.names import DEFAULT_LABEL_ALIASES
-from kubetally.domain.window import Accumulate, Window, parse_accumulate
+from kubetally.domain.window import Window, parse_accumulate
 from kubetally.errors import InvalidWindow
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import FleetLedger, for_window
@@ -49,6 +50,16 @@ ACCUMULATE_BY = Query(
     json_schema_extra=param("accumulate"), alias="accumulateBy", description="Kubecost's name for `accumulate`."
 )
 FILTER = Query(description='Filter language v2, e.g. `namespace:"kube-system"` or `label[app]:"web"`.')
+ASSET_STEP = Query(
+    json_schema_extra=param("step"),
+    description="Checked as for `/allocation`, and without effect: as OpenCost's `/assets`, the answer is one set "
+    "over the window unless `accumulate` names a period.",
+)
+ASSET_ACCUMULATE = Query(
+    json_schema_extra=param("accumulate"),
+    description="`hour`, `day`, `week`, `weeknow`, `month`, `quarter`: a list of sets, one per period. Any other "
+    "value (`true`, `false`, none): one set over the window, as OpenCost answers `/assets`.",
+)
 ASSET_FILTER = Query(
     json_schema_extra=param("asset-filter"), alias="filter", description="Filter language v2 over asset fields."
 )
@@ -252,15 +263,29 @@ def asset_params(
             "region, zone, label:<name>`. Empty: one entry per asset.",
         ),
     ] = None,
-    step: Annotated[Text, STEP] = None,
-    accumulate: Annotated[Text, ACCUMULATE] = None,
+    step: Annotated[Text, ASSET_STEP] = None,
+    accumulate: Annotated[Text, ASSET_ACCUMULATE] = None,
     accumulate_by: Annotated[Text, ACCUMULATE_BY] = None,
     filter_: Annotated[Text, ASSET_FILTER] = None,
 ) -> AssetQuery:
-    """An /assets request decoded from its raw query string."""
+    """An /assets request decoded from its raw query string; one set over the window unless it asks for periods."""
     query = AssetQuery.from_params(dict(request.query_params), clock_of(request))
+    if not asks_for_periods(request):
+        query = replace(query, sets=(query.window,))
     check_window(request, query.window)
     return scope_assets(query, scope_of(request))
+
+
+def asks_for_periods(request: Request) -> bool:
+    """Whether an /assets request names a period in ``accumulate`` (or ``accumulateBy``): ``hour``, ``day``, ...
+
+    Such a request is answered with a list of sets, one per period (Kubecost's daily series is ``accumulate=day``).
+    Any other is answered with one set over the window, the set itself, as OpenCost answers ``/assets``: OpenCost
+    ignores ``step`` and ``accumulate`` there, and its UI reads one set for both its "Entire window" and its "Daily"
+    choice (``accumulate=false&step=1d``). The values were checked by ``AssetQuery.from_params``.
+    """
+    name = "accumulateBy" if request.query_params.get("accumulateBy") else "accumulate"
+    return parse_accumulate(request.query_params.get(name), name).step is not None
 
 
 AllocationRequest = Annotated[AllocationQuery, Depends(allocation_params)]
@@ -279,13 +304,10 @@ def allocation_summary(request: Request, query: AllocationRequest) -> JSONRespon
 
 
 def assets(request: Request, query: AssetRequest) -> JSONResponse:
-    """Asset sets (one per step), each keyed by asset key; with ``accumulate=true`` (or ``all``) the one set
-    itself, as OpenCost answers ``/assets`` (one asset set over the window, which the OpenCost UI reads)."""
+    """One asset set over the window, keyed by asset key, as OpenCost answers ``/assets``; a list of sets, one per
+    period, when ``accumulate`` names a period (:func:`asks_for_periods`)."""
     sets = cache(request).assets(reader(request, query.window), query)
-    name = "accumulateBy" if request.query_params.get("accumulateBy") else "accumulate"
-    if parse_accumulate(request.query_params.get(name), name) is Accumulate.ALL:
-        return answer(request, sets[0])
-    return answer(request, sets)
+    return answer(request, sets if asks_for_periods(request) else sets[0])
 
 
 def summary_range(query: AllocationQuery, sets: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
