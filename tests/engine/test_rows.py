@@ -8,7 +8,6 @@ import pytest
 from kubetally.costs import COST_SCHEMAS
 from kubetally.domain.policy import BillingPolicy
 from kubetally.engine import compute
-from kubetally.errors import InvalidHistory
 from kubetally.history import ClusterHistory
 from tests.engine.conftest import GIB, FixedPrices, at, history, node, one
 
@@ -82,16 +81,26 @@ def test_pod_dimensions() -> None:
     assert one(result.pods, pod_uid="u2")["node"] is None
 
 
-def test_charged_container_on_an_unknown_node_is_rejected() -> None:
+def test_a_container_on_a_node_absent_from_the_history_keeps_its_time_and_costs_nothing() -> None:
+    """A node deleted before its pods (or never reported) has no cost to divide: as on a node absent in a bucket."""
     h = history(
         1,
         nodes=[node()],
-        pods=[{"pod": "p1", "pod_uid": "u1", "node": "ghost"}],
-        containers=[{"pod_uid": "u1"}],
-        container_intervals=[{"pod_uid": "u1", "start": at(0), "end": at(60)}],
+        pods=[{"pod": "p1", "pod_uid": "u1", "node": "ghost"}, {"pod": "p2", "pod_uid": "u2"}],
+        containers=[{"pod_uid": "u1", "cpu_request_cores": 2.0}, {"pod_uid": "u2", "cpu_request_cores": 1.0}],
+        container_intervals=[
+            {"pod_uid": "u1", "start": at(0), "end": at(30)},
+            {"pod_uid": "u2", "start": at(0), "end": at(60)},
+        ],
     )
-    with pytest.raises(InvalidHistory, match="ghost"):
-        compute(h, FixedPrices(), BillingPolicy())
+    result = compute(h, FixedPrices(), BillingPolicy())
+    ghost = one(result.allocations, pod="p1")
+    assert ghost["running_minutes"] == 30.0 and ghost["cpu_core_hours"] == 1.0
+    assert ghost["total_cost"] == 0.0 and ghost["cpu_cost"] == 0.0 and ghost["cpu_cost_adjustment"] == 0.0
+    known = one(result.allocations, pod="p2")
+    assert known["cpu_cost"] > 0 and known["cpu_cost_adjustment"] == 0.0
+    node_cost = result.assets.filter(pl.col("type") == "Node").get_column("total_cost").sum()
+    assert result.allocations.get_column("total_cost").sum() == pytest.approx(node_cost, rel=1e-12)
 
 
 def test_empty_history() -> None:

@@ -8,7 +8,6 @@ from kubetally.domain.policy import BillingMode, BillingPolicy
 from kubetally.engine.ids import CONTAINER_KEY, Keys
 from kubetally.engine.resources import PRICE, PRICE_UNIT, QUANTITY_HOURS, REQUEST, RESOURCES, USAGE
 from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
-from kubetally.errors import InvalidHistory
 from kubetally.history import TIME, ClusterHistory
 
 
@@ -60,8 +59,9 @@ def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
 
     Columns: ``cid``, ``hour``, ``nid``, ``running_minutes``, ``running_start``/``running_end``, the request/usage
     averages and maxima, the
-    quantity-hours and the unadjusted ``*_cost`` of CPU, RAM and GPU. ``cpu_cost`` is null where the container's
-    pod has no priced node (see :func:`check_priced`).
+    quantity-hours and the unadjusted ``*_cost`` of CPU, RAM and GPU. A container whose pod's node is absent from
+    the history (``nid`` null: a node deleted before its pods, or never reported) is charged nothing, as one on a
+    node absent in a bucket is (R5): there is no node cost to divide. Its time and usage are kept.
     """
     r = pl.col("running_seconds")
     ran = r > 0
@@ -103,7 +103,8 @@ def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
         when_billed(over_running(pl.col("cpu_cores_max"))).alias("cpu_core_usage_max"),
         when_billed(over_running(pl.col("ram_bytes_max"))).alias("ram_byte_usage_max"),
     ).with_columns(
-        (pl.col(QUANTITY_HOURS[res]) / PRICE_UNIT[res] * pl.col(PRICE[res])).alias(f"{res}_cost") for res in RESOURCES
+        (pl.col(QUANTITY_HOURS[res]) / PRICE_UNIT[res] * pl.col(PRICE[res]).fill_null(0.0)).alias(f"{res}_cost")
+        for res in RESOURCES
     )
     return rows.select(
         "cid",
@@ -119,22 +120,3 @@ def compute_rows(history: ClusterHistory, keys: Keys, policy: BillingPolicy) -> 
         *QUANTITY_HOURS.values(),
         *[f"{res}_cost" for res in RESOURCES],
     )
-
-
-def check_priced(rows: pl.DataFrame, keys: Keys) -> None:
-    """Raise InvalidHistory when a charged container's pod has no node or its node is absent from ``nodes``."""
-    unpriced = rows.filter(pl.col("nid").is_null())
-    if unpriced.height:
-        sample = (
-            unpriced.select("cid")
-            .unique()
-            .join(keys.containers, on="cid")
-            .select("cluster", "pod_uid", "node")
-            .sort("cluster", "pod_uid")
-            .head(3)
-            .rows()
-        )
-        raise InvalidHistory(
-            f"{unpriced.height} charged container-hours belong to pods whose node is unknown or absent from "
-            f"table 'nodes' (cluster, pod_uid, node): {sample}"
-        )

@@ -10,7 +10,7 @@ from kubetally.domain.pricing import PriceBook
 from kubetally.engine import assets as asset_parts
 from kubetally.engine.balancers import balancers, load_balancer_services
 from kubetally.engine.canonical import canonical
-from kubetally.engine.compute_time import check_priced, compute_rows
+from kubetally.engine.compute_time import compute_rows
 from kubetally.engine.ids import build_keys
 from kubetally.engine.network import container_network, network_totals, pod_network
 from kubetally.engine.nodes import adjust_overcommit, idle_rows, node_hours
@@ -48,7 +48,8 @@ def compute(history: ClusterHistory, prices: PriceBook, policy: BillingPolicy) -
     The tables of ``history`` are first put in their canonical row order, so the result does not depend on the
     order of the input rows, to the last bit.
 
-    Raises InvalidHistory when a container is charged on a pod whose node is not in the history.
+    A container on a pod whose node is not in the history is charged nothing (there is no node cost to divide);
+    its time and usage are kept.
     """
     history = canonical(history)
     node_prices = prices.node_prices(history.nodes, history.observed_node_prices)
@@ -58,7 +59,6 @@ def compute(history: ClusterHistory, prices: PriceBook, policy: BillingPolicy) -
 
     keys = build_keys(history, node_prices)
     nodes, charged = pl.collect_all([node_hours(history, keys), compute_rows(history, keys, policy)], engine=ENGINE)
-    check_priced(charged, keys)
     adjusted = adjust_overcommit(charged.lazy(), nodes.lazy()).collect(engine=ENGINE).lazy()
     disks = storage(history, keys, volume_prices)
     lbs = balancers(history, keys, lb_prices)

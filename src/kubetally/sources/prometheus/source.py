@@ -27,6 +27,7 @@ from kubetally.sources.prometheus.queries import (
     Sampled,
     Shape,
 )
+from kubetally.sources.prometheus.unhosted import unhosted_warning
 
 HOUR = timedelta(hours=1)
 CPU_SECONDS = "cpu_core_seconds"
@@ -46,7 +47,8 @@ class Frame:
 class PrometheusSource:
     """Reads ``[start, end)`` of one or more clusters from Prometheus as a ClusterHistory.
 
-    ``warnings`` lists, once each, the optional inputs that were missing in the last fetch. ``transport`` is a
+    ``warnings`` lists, once each, the optional inputs that were missing in the last fetch, and the pods that ran
+    where no node was reported (:mod:`unhosted`). ``transport`` is a
     test seam (an ``httpx.MockTransport``); ``sleep`` is the backoff clock.
     """
 
@@ -83,7 +85,11 @@ class PrometheusSource:
         finally:
             client.close()
         self.warnings.extend(q.optional for q in QUERIES if q.optional and _absent(q, results[q.name]))
-        return assemble(results, interval, start, end)
+        history = assemble(results, interval, start, end)
+        unhosted = unhosted_warning(history)
+        if unhosted is not None:
+            self.warnings.append(unhosted)
+        return history
 
     def _interval(self, client: PrometheusClient, start: datetime, end: datetime) -> float:
         if self.config.scrape_interval_seconds is not None:
