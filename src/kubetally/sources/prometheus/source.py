@@ -48,8 +48,8 @@ class PrometheusSource:
     """Reads ``[start, end)`` of one or more clusters from Prometheus as a ClusterHistory.
 
     ``warnings`` lists, once each, the optional inputs that were missing in the last fetch, and the pods that ran
-    where no node was reported (:mod:`unhosted`). ``transport`` is a
-    test seam (an ``httpx.MockTransport``); ``sleep`` is the backoff clock.
+    where no node was reported (:mod:`unhosted`). ``transport`` is a test seam (an ``httpx.MockTransport``);
+    ``sleep`` is the backoff clock.
     """
 
     def __init__(
