@@ -1,6 +1,7 @@
 """Benchmark: ``kubetally ingest`` of a day of a large cluster from a real Prometheus, against OpenCost's discovery.
 
 Run with ``python -m benchmarks.prometheus_ingest`` (defaults: 2,000 pods on 80 nodes, 24 hours, 60 s scrapes).
+``--cronjobs N`` adds N CronJobs that each start a 3-minute one-pod job every 10 minutes (a churning cluster).
 It simulates the ``large`` scenario, writes its OpenMetrics exposition, backfills it into a fresh TSDB with
 ``promtool tsdb create-blocks-from openmetrics``, starts ``prometheus`` on a free loopback port, waits until it is
 idle (it compacts the backfilled two-hour blocks first, as a long-running server has long done), then:
@@ -41,6 +42,7 @@ import httpx
 
 from benchmarks.run import machine
 from kubetally.sources.simulator import load_scenario, simulate, write_openmetrics
+from kubetally.sources.simulator.large import large_name
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
@@ -78,6 +80,7 @@ class Results:
     scrape_interval_seconds: int
     hours: int
     pods: int
+    cronjobs: int
     exposition_mib: float
     exposition_samples: int
     generate_seconds: float
@@ -246,12 +249,12 @@ def _count_samples(path: Path) -> int:
         return sum(1 for line in handle if not line.startswith(b"#"))
 
 
-def run(nodes: int, pods: int, hours: int, interval: int, keep: Path | None = None) -> Results:
+def run(nodes: int, pods: int, hours: int, interval: int, *, keep: Path | None = None, cronjobs: int = 0) -> Results:
     """Simulate, backfill, serve, ingest, query: every figure of one run. With ``keep``, the TSDB lives in
     ``keep/data`` and is reused when already there (setup figures are then 0)."""
     _require(PROMTOOL)
     _require(PROMETHEUS)
-    name = f"large:nodes={nodes},pods={pods},days={max(1, -(-hours // 24))}"
+    name = large_name(nodes, pods, max(1, -(-hours // 24)), cronjobs)
     scenario = load_scenario(name)
     end = START + timedelta(hours=hours)
     with tempfile.TemporaryDirectory(prefix="kubetally-bench-") as folder:
@@ -297,6 +300,7 @@ def run(nodes: int, pods: int, hours: int, interval: int, keep: Path | None = No
         scrape_interval_seconds=interval,
         hours=hours,
         pods=pods,
+        cronjobs=cronjobs,
         exposition_mib=exposition_mib,
         exposition_samples=samples,
         generate_seconds=generate_seconds,
@@ -345,11 +349,17 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=2_000)
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--interval", type=int, default=60, help="scrape interval (seconds)")
+    parser.add_argument(
+        "--cronjobs", type=int, default=0, help="CronJobs starting a 3-minute pod every 10 minutes (churn)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also save the results as JSON here")
     parser.add_argument("--data", type=Path, default=None, help="keep (and reuse) the backfilled TSDB in DIR/data")
     args = parser.parse_args()
-    results = run(args.nodes, args.pods, args.hours, args.interval, args.data)
-    print(f"{results.date} · {results.machine} · {results.scenario}, {results.hours} h at {args.interval} s\n")
+    results = run(args.nodes, args.pods, args.hours, args.interval, keep=args.data, cronjobs=args.cronjobs)
+    print(
+        f"{results.date} · {results.machine} · {results.scenario} ({results.cronjobs} cronjobs), "
+        f"{results.hours} h at {args.interval} s\n"
+    )
     print(table(results))
     if args.json is not None:
         args.json.write_text(json.dumps(asdict(results), indent=2) + "\n", encoding="utf-8")

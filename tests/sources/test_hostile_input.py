@@ -9,7 +9,7 @@ import pytest
 
 from kubetally.errors import InvalidParameter, InvalidScenario
 from kubetally.sources.simulator import load_scenario, simulate
-from kubetally.sources.simulator.scenario import MAX_CONTAINER_HOURS, MAX_HOURS, MAX_NODES
+from kubetally.sources.simulator.scenario import MAX_CONTAINER_HOURS, MAX_HOURS, MAX_NODES, MAX_PODS
 from tests.sources.conftest import NOW, START
 
 TINY = """
@@ -73,6 +73,9 @@ def test_a_directory_is_not_a_scenario(tmp_path: Path) -> None:
         ("large:pods=99999999999999999999", "pods: at most"),
         (f"large:nodes={MAX_NODES + 1}", "nodes: at most"),
         ("large:pods=800000,days=300", f"limit of {MAX_CONTAINER_HOURS:,} container-hours"),
+        ("large:cronjobs=99999999999", "cronjobs: at most"),
+        ("large:pods=1,days=300,cronjobs=30", f"cronjobs: .* limit of {MAX_PODS:,} pods"),
+        ("large:pods=2700,days=300,cronjobs=10", f"limit of {MAX_CONTAINER_HOURS:,} container-hours"),
     ],
 )
 def test_large_parameters_are_bounded(name: str, fragment: str) -> None:

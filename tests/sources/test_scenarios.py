@@ -52,7 +52,9 @@ def test_bad_scenario_files_name_the_file_and_field(tmp_path: Path, text: str, f
     [
         ("no-such-scenario", "not a built-in scenario"),
         ("large:nodes=0", "nodes: expected a positive integer"),
-        ("large:colour=3", "expected one of nodes, pods, days"),
+        ("large:colour=3", "expected one of nodes, pods, days, cronjobs"),
+        ("large:cronjobs=-1", "cronjobs: expected a non-negative integer"),
+        ("large:cronjobs=many", "cronjobs: expected a non-negative integer"),
     ],
 )
 def test_bad_scenario_names(name: str, fragment: str) -> None:
@@ -144,3 +146,20 @@ def test_large_is_parameterised() -> None:
     assert history.nodes.height == 8 and history.pods.height == 300
     assert history.usage.height == 300 * 48
     assert (history.end - history.start).days == 2
+
+
+def test_large_cronjobs_start_a_short_pod_every_ten_minutes() -> None:
+    scenario = load_scenario("large:nodes=4,pods=20,days=1,cronjobs=4")
+    history = to_history(simulate(scenario, start=START, now=NOW))
+    jobs = history.pods.filter(pl.col("cronjob").is_not_null())
+    # Starts staggered at 0, 150, 300 and 450 s, every 600 s: the last start of each (86,250 s at most) is
+    # still inside the day, so each runs 6 x 24 = 144 times and no run is clipped away.
+    assert jobs.height == 4 * 6 * 24
+    assert history.pods.height == 20 + 4 * 6 * 24
+    assert jobs.get_column("cronjob").n_unique() == 4
+    assert jobs.get_column("namespace").n_unique() == 4, "spread over the namespaces"
+
+
+def test_large_without_cronjobs_keeps_its_name() -> None:
+    assert load_scenario("large:nodes=8,pods=300,days=2,cronjobs=0").name == "large:nodes=8,pods=300,days=2"
+    assert load_scenario("large:nodes=8,pods=300,days=2,cronjobs=3").name.endswith(",cronjobs=3")
