@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from rich.console import Console
 
+from kubetally.api.app import create_app
+from kubetally.api.auth import Authenticator, token_digest
 from kubetally.cli.ingest import ingest_simulation
 from kubetally.focus.read import read_focus
 from kubetally.focus.reconcile import reconcile_bill
 from kubetally.ledger import Ledger
+from kubetally.ledger.fleet import FleetLedger
 from kubetally.ledger.publish import publish
 from kubetally.ledger.spark import SparkEngine
-from kubetally.settings import load_settings
+from kubetally.settings import Settings, load_settings
 from kubetally.sources.simulator import load_scenario, simulate, simulated_bill
 
 CLUSTERS = ("fleet-a", "fleet-b", "fleet-c")
@@ -24,6 +29,23 @@ HOURS = 40
 """From 13:00 on day one to 05:00 on day three: two partial days and one whole day."""
 NOW = datetime(2026, 3, 10, tzinfo=UTC)
 WINDOW = "2026-03-01T00:00:00Z,2026-03-04T00:00:00Z"
+
+
+@contextmanager
+def fleet_client(fleet: Path, token: str | None = None, **scope: list[str]) -> Iterator[TestClient]:
+    """The API served over the fleet store at ``fleet``, its clock at :data:`NOW`; with ``token``, that bearer
+    token is the one identity, scoped by ``scope`` (``clusters=[...]`` or ``namespaces=[...]``)."""
+    auth = None
+    if token is not None:
+        entry = {"name": "scoped", "token_sha256": token_digest(token), **scope}
+        auth = Authenticator.from_settings(Settings(tokens=[entry]))
+    with (
+        FleetLedger(str(fleet)) as store,
+        TestClient(create_app(fleet, clock=lambda: NOW, auth=auth, fleet=store)) as client,
+    ):
+        if token is not None:
+            client.headers["Authorization"] = f"Bearer {token}"
+        yield client
 
 
 def build_ledger(db: Path, cluster: str, seed: int) -> Path:

@@ -24,8 +24,6 @@ from fastapi.testclient import TestClient
 from mcp.shared.memory import create_connected_server_and_client_session
 from mcp.types import CallToolResult
 
-from kubetally.api.app import create_app
-from kubetally.api.auth import Authenticator, token_digest
 from kubetally.errors import LedgerError
 from kubetally.ledger import Ledger
 from kubetally.ledger.engines import DuckDBEngine
@@ -42,8 +40,7 @@ from kubetally.query.custom_costs import CustomCostQuery, custom_cost_total
 from kubetally.query.focus_export import FocusQuery, focus_frame
 from kubetally.query.legacy import AggregatedCostQuery, CostDataQuery, run_aggregated_cost, run_cost_data
 from kubetally.query.scope import Scope, scope_allocation
-from kubetally.settings import Settings
-from tests.fleet.conftest import CLUSTERS, NOW
+from tests.fleet.conftest import CLUSTERS, NOW, fleet_client
 from tests.fleet.test_equality import assert_frames_close, grouped
 from tests.runner import succeed
 
@@ -141,17 +138,11 @@ def test_a_cluster_and_window_scoped_query_opens_only_its_partitions_on_duckdb(
 
 def test_the_api_prunes_a_cluster_scoped_identity_and_the_query_window(pruned: tuple[Path, int], own: Ledger) -> None:
     path, _ = pruned
-    auth = Authenticator.from_settings(
-        Settings(tokens=[{"name": "a-ops", "token_sha256": token_digest(TOKEN), "clusters": [CLUSTERS[0]]}])
-    )
     params = {"window": DAY_WINDOW, "aggregate": "namespace", "accumulate": "true"}
     scoped = scope_allocation(AllocationQuery.from_params(params, NOW), Scope(clusters=frozenset({CLUSTERS[0]})))
     want = run_allocation(own, scoped)[0]
-    with (
-        FleetLedger(str(path)) as store,
-        TestClient(create_app(path, clock=lambda: NOW, auth=auth, fleet=store)) as client,
-    ):
-        response = client.get("/allocation", params=params, headers={"Authorization": f"Bearer {TOKEN}"})
+    with fleet_client(path, TOKEN, clusters=[CLUSTERS[0]]) as client:
+        response = client.get("/allocation", params=params)
     assert response.status_code == 200, response.text
     got = response.json()["data"][0]
     assert len(want) > 1 and sorted(got) == sorted(want)
@@ -211,10 +202,7 @@ def each(ledgers: dict[str, Path]) -> Iterator[dict[str, Ledger]]:
 
 @pytest.fixture(scope="module")
 def day_client(day_pruned: Path) -> Iterator[TestClient]:
-    with (
-        FleetLedger(str(day_pruned)) as store,
-        TestClient(create_app(day_pruned, clock=lambda: NOW, fleet=store)) as client,
-    ):
+    with fleet_client(day_pruned) as client:
         yield client
 
 
@@ -321,7 +309,7 @@ def test_the_clusters_overview_reads_its_window_days_and_each_cluster_s_last_day
 ) -> None:
     path, spoiled = spoiled_copy(fleet, tmp_path_factory.mktemp("overview-pruned") / "fleet", overview_needs)
     assert spoiled > 0
-    with FleetLedger(str(path)) as store, TestClient(create_app(path, clock=lambda: NOW, fleet=store)) as client:
+    with fleet_client(path) as client:
         rows = {row["cluster"]: row for row in get(client, "/clusters", {"window": DAY_WINDOW})}
     assert sorted(rows) == sorted(CLUSTERS)
     query = AllocationQuery.from_params({"window": DAY_WINDOW, "accumulate": "true", "includeIdle": "true"}, NOW)

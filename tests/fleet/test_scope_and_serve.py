@@ -9,17 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from kubetally.api.app import create_app
-from kubetally.api.auth import Authenticator, token_digest
 from kubetally.errors import LedgerError
 from kubetally.ledger import Ledger
 from kubetally.ledger.fleet import FleetLedger, read_manifests
 from kubetally.query import AllocationQuery, run_allocation
 from kubetally.query.scope import Scope, scope_allocation
-from kubetally.settings import Settings
-from tests.fleet.conftest import CLUSTERS, NOW, WINDOW
+from tests.fleet.conftest import CLUSTERS, NOW, WINDOW, fleet_client
 from tests.fleet.test_equality import assert_frames_close, grouped
 from tests.runner import serving
 
@@ -78,9 +74,6 @@ def test_a_namespace_scoped_identity_sees_its_namespace_across_the_fleet(
     aggregate: str, fleet: Path, ledgers: dict[str, Path]
 ) -> None:
     """Its rows, in every cluster, with idle shared onto them per cluster: the sum of each ledger's scoped answer."""
-    auth = Authenticator.from_settings(
-        Settings(tokens=[{"name": "shop", "token_sha256": token_digest(SHOP_TOKEN), "namespaces": ["checkout"]}])
-    )
     params = {"window": WINDOW, "aggregate": aggregate, "accumulate": "true"}
     scoped = scope_allocation(AllocationQuery.from_params(params, NOW), Scope(namespaces=frozenset({"checkout"})))
     want: dict[str, float] = defaultdict(float)
@@ -88,11 +81,8 @@ def test_a_namespace_scoped_identity_sees_its_namespace_across_the_fleet(
         with Ledger.open(path, read_only=True) as ledger:
             for name, row in run_allocation(ledger, scoped)[0].items():
                 want[name] += row["totalCost"]
-    with (
-        FleetLedger(str(fleet)) as store,
-        TestClient(create_app(fleet, clock=lambda: NOW, auth=auth, fleet=store)) as client,
-    ):
-        response = client.get("/allocation", params=params, headers={"Authorization": f"Bearer {SHOP_TOKEN}"})
+    with fleet_client(fleet, SHOP_TOKEN, namespaces=["checkout"]) as client:
+        response = client.get("/allocation", params=params)
     assert response.status_code == 200, response.text
     got = response.json()["data"][0]
     expected = {"checkout"} if aggregate == "namespace" else {f"{c}/checkout" for c in CLUSTERS}
