@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from kubetally.domain.hours import explode_hours
 from kubetally.domain.policy import BillingMode, BillingPolicy
 from kubetally.engine.ids import CONTAINER_KEY, Keys
 from kubetally.engine.resources import PRICE, PRICE_UNIT, QUANTITY_HOURS, REQUEST, RESOURCES, USAGE
-from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
+from kubetally.engine.timeline import SECONDS_PER_HOUR
 from kubetally.history import TIME, ClusterHistory
 
 

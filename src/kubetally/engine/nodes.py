@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from kubetally.domain.hours import explode_hours
 from kubetally.engine.ids import Keys
 from kubetally.engine.resources import ADJUSTMENTS, COSTS, PRICE, PRICE_UNIT, QUANTITY_HOURS, RESOURCES
-from kubetally.engine.timeline import SECONDS_PER_HOUR, explode_hours
+from kubetally.engine.timeline import SECONDS_PER_HOUR
 from kubetally.history import TIME, ClusterHistory
 
 NODE_KEY = ["nid", "hour"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 from kubetally.costs import ALLOCATIONS, POD_DIMENSIONS
+from kubetally.domain.hours import HOUR_US
 from kubetally.engine.ids import Keys
 from kubetally.engine.resources import RESOURCES
-from kubetally.engine.timeline import HOUR_US
 from kubetally.history import STRING_MAP, TIME, ClusterHistory
 
 WORKLOAD_KEY = ["cid", "hour"]

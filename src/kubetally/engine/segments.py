@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from kubetally.engine.timeline import ENGINE, epoch_us
+from kubetally.domain.hours import epoch_us
+from kubetally.engine.timeline import ENGINE
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from kubetally.domain.hours import explode_hours
 from kubetally.domain.pricing import GIB
 from kubetally.engine.ids import Keys
 from kubetally.engine.segments import split_pieces
 from kubetally.engine.spread import over_containers
-from kubetally.engine.timeline import ENGINE, SECONDS_PER_HOUR, explode_hours
+from kubetally.engine.timeline import ENGINE, SECONDS_PER_HOUR
 from kubetally.history import ClusterHistory
 
 

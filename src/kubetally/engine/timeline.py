@@ -1,48 +1,13 @@
-"""Hour buckets: cutting half-open time intervals into the UTC hours they overlap."""
+"""The engine's timing constants: seconds per hour, and the Polars engine every ``collect`` uses.
+
+Hour buckets themselves are cut by :func:`kubetally.domain.hours.explode_hours`, shared with the sources."""
 
 from __future__ import annotations
 
 from typing import Final
-
-import polars as pl
-
-from kubetally.history import TIME
-
-HOUR_US = 3_600_000_000
-"""One hour in microseconds, the unit of every ClusterHistory timestamp."""
 
 SECONDS_PER_HOUR = 3600.0
 
 ENGINE: Final = "in-memory"
 """The Polars engine of every ``collect`` in the engine: it sums each group in row order, so the same history
 always gives bit-identical costs (the streaming engine's sums depend on thread scheduling)."""
-
-
-def epoch_us(column: str) -> pl.Expr:
-    """A ``Datetime("us")`` column as integer microseconds since the epoch."""
-    return pl.col(column).dt.epoch("us")
-
-
-def explode_hours(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per input interval and hour bucket it overlaps.
-
-    ``frame`` has ``start``/``end`` datetimes; the result adds ``hour`` (the bucket start), ``lo_us``/``hi_us``
-    (the interval clipped to the bucket, integer microseconds) and ``seconds`` (their overlap, float seconds).
-    """
-    start, end = epoch_us("start"), epoch_us("end")
-    hour_index = pl.col("__hour_index")
-    return (
-        frame.with_columns(
-            pl.int_ranges(start // HOUR_US, (end - 1) // HOUR_US + 1).alias("__hour_index"),
-            start.alias("__start_us"),
-            end.alias("__end_us"),
-        )
-        .explode("__hour_index")
-        .with_columns(
-            pl.max_horizontal(pl.col("__start_us"), hour_index * HOUR_US).alias("lo_us"),
-            pl.min_horizontal(pl.col("__end_us"), (hour_index + 1) * HOUR_US).alias("hi_us"),
-            (hour_index * HOUR_US).cast(TIME).alias("hour"),
-        )
-        .with_columns(((pl.col("hi_us") - pl.col("lo_us")) / 1e6).alias("seconds"))
-        .drop("__hour_index", "__start_us", "__end_us")
-    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from kubetally.domain.hours import explode_hours
 from kubetally.history import ClusterHistory
 
 SAMPLE = 3
@@ -19,28 +20,7 @@ SAMPLE = 3
 
 def _hours(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """One row per key and UTC hour that an interval of ``frame`` touches, with the seconds it covers there."""
-    return (
-        frame.select(
-            *keys,
-            "start",
-            "end",
-            pl.datetime_ranges(
-                pl.col("start").dt.truncate("1h"),
-                (pl.col("end") - pl.duration(microseconds=1)).dt.truncate("1h"),
-                "1h",
-            ).alias("hour"),
-        )
-        .explode("hour")
-        .with_columns(
-            (
-                pl.min_horizontal(pl.col("end"), pl.col("hour") + pl.duration(hours=1))
-                - pl.max_horizontal(pl.col("start"), pl.col("hour"))
-            )
-            .dt.total_seconds(fractional=True)
-            .alias("seconds")
-        )
-        .drop("start", "end")
-    )
+    return explode_hours(frame.lazy().select(*keys, "start", "end")).select(*keys, "hour", "seconds").collect()
 
 
 def unhosted_warning(history: ClusterHistory) -> str | None:
